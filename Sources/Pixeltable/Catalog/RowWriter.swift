@@ -1,0 +1,172 @@
+import GRDB
+
+/// Validates, computes and writes rows of one table.
+///
+/// Validation and computed columns run before the write transaction, so the shared writer is
+/// held only for the inserts themselves.
+struct RowWriter {
+    let snap: TableSnapshot
+
+    /// A validated row: values and per-cell errors by column id.
+    typealias Prepared = RowContext
+
+    func tableName() -> String { snap.path.description }
+
+    /// Checks and converts user rows: known, writable columns; values of the right type; no null
+    /// in a required column. Errors name the table, the column and the row.
+    func prepare(_ rows: [[String: Value]], lax: Bool = false) throws(PixeltableError) -> [Prepared] {
+        var out: [Prepared] = []
+        out.reserveCapacity(rows.count)
+        let writable = snap.columns.filter { !$0.isComputed }
+        for (i, row) in rows.enumerated() {
+            for key in row.keys where snap.byName[key] == nil || snap.byName[key]!.isComputed {
+                if let c = snap.byName[key], c.isComputed {
+                    throw PixeltableError(.invalidArgument, "Table '\(tableName())', column '\(key)', row \(i): '\(key)' is a computed column and cannot be written")
+                }
+                throw PixeltableError(.columnNotFound, "Table '\(tableName())', row \(i): unknown column '\(key)'")
+            }
+            var ctx = RowContext(width: snap.width)
+            for c in writable {
+                let v = row[c.name] ?? .null
+                switch c.type.coerce(v, lax: lax) {
+                case .success(let cv): ctx.values[c.id] = cv
+                case .failure(let f):
+                    let code: PixeltableError.Code = f.isNull ? .missingRequired : .typeMismatch
+                    let detail = f.isNull && row[c.name] == nil ? "a value is required (the column is missing)" : f.message
+                    throw PixeltableError(code, "Table '\(tableName())', column '\(c.name)', row \(i): \(detail)")
+                }
+            }
+            out.append(ctx)
+        }
+        return out
+    }
+
+    /// Rejects rows whose primary key repeats within the batch.
+    func checkBatchKeys(_ rows: [Prepared]) throws(PixeltableError) {
+        guard !snap.primaryKey.isEmpty, rows.count > 1 else { return }
+        var seen: [[Value]: Int] = [:]
+        for (i, r) in rows.enumerated() {
+            let key = snap.primaryKey.map { r.value($0.id) }
+            if let first = seen[key] {
+                throw PixeltableError(
+                    .constraintViolation,
+                    "Table '\(tableName())', column '\(keyColumnNames)', row \(i): duplicate primary key \(keyText(key)) (also in row \(first))")
+            }
+            seen[key] = i
+        }
+    }
+
+    var keyColumnNames: String { snap.primaryKey.map(\.name).joined(separator: ", ") }
+
+    func keyText(_ key: [Value]) -> String {
+        let parts = key.map { v -> String in
+            if case .string(let s) = v { return PythonRepr.string(s) }
+            return v.displayString
+        }
+        return parts.count == 1 ? parts[0] : "(" + parts.joined(separator: ", ") + ")"
+    }
+
+    /// Evaluates stored computed columns (those in `only`, or all) for each row, in order.
+    ///
+    /// - Returns: The number of cells that stored an error (`on_error = "ignore"`).
+    func compute(_ rows: inout [Prepared], only: [ColumnInfo]? = nil, onError override: OnError? = nil, rowOffset: Int = 0) throws(PixeltableError) -> Int {
+        let columns = only ?? snap.storedComputed
+        if columns.isEmpty { return 0 }
+        for c in columns where c.expr == nil {
+            throw PixeltableError(.invalidState, c.bindError ?? "computed column '\(c.name)' cannot be evaluated")
+        }
+        let evaluator = ExpressionEvaluator(embeddings: QueryExecutor.embeddingSource(snap))
+        var errors = 0
+        for i in rows.indices {
+            for c in columns {
+                do {
+                    rows[i].values[c.id] = try evaluator.evaluate(c.expr!, rows[i])
+                    rows[i].errorTypes[c.id] = nil
+                    rows[i].errorMessages[c.id] = nil
+                } catch {
+                    if (override ?? c.record.onError) == .abort {
+                        throw PixeltableError(
+                            .unsupportedOperation,
+                            "Table '\(tableName())', column '\(c.name)', row \(i + rowOffset): computed column failed with \(error.type): \(error.message)")
+                    }
+                    rows[i].values[c.id] = .null
+                    rows[i].errorTypes[c.id] = error.type
+                    rows[i].errorMessages[c.id] = error.message
+                    errors += 1
+                }
+            }
+        }
+        return errors
+    }
+
+    // MARK: SQL
+
+    /// Reads the table's version row and checks the schema this writer was prepared for.
+    func begin(_ db: Database) throws -> (version: Int, nextRID: Int64) {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, schema_version, next_rid FROM pxt_tables WHERE id = ?"), arguments: [snap.id]) else {
+            throw PixeltableError(.tableNotFound, "Table '\(tableName())' was dropped.")
+        }
+        let sv: Int = row[1]
+        guard sv == snap.schemaVersion else { throw SchemaChanged() }
+        return (row[0], row[2])
+    }
+
+    /// The live row with this primary key, if any.
+    func existingRowID(_ db: Database, key: [Value]) throws -> Int64? {
+        let cond = snap.primaryKey.map { "\($0.record.sqlName) = ?" }.joined(separator: " AND ")
+        let stmt = try db.cachedStatement(sql: "SELECT _rowid FROM \(snap.dataTableName) WHERE _v_max = \(StoreDDL.live) AND \(cond)")
+        return try Int64.fetchOne(stmt, arguments: StatementArguments(key.map(StoredValue.encode)))
+    }
+
+    var insertSQL: String {
+        var cols = ["_rid", "_v_min", "_v_max"]
+        for c in snap.storedColumns {
+            cols.append(c.record.sqlName)
+            if c.record.hasErrorCells { cols += [c.record.errorTypeSQLName, c.record.errorMessageSQLName] }
+        }
+        let marks = Array(repeating: "?", count: cols.count).joined(separator: ", ")
+        return "INSERT INTO \(snap.dataTableName) (\(cols.joined(separator: ", "))) VALUES (\(marks))"
+    }
+
+    func insert(_ db: Database, _ row: Prepared, rid: Int64, version: Int) throws {
+        var args: [DatabaseValue] = [rid.databaseValue, version.databaseValue, Int64.max.databaseValue]
+        for c in snap.storedColumns {
+            args.append(StoredValue.encode(row.value(c.id)))
+            if c.record.hasErrorCells {
+                args.append(row.errorTypes[c.id].databaseValue)
+                args.append(row.errorMessages[c.id].databaseValue)
+            }
+        }
+        try db.cachedStatement(sql: insertSQL).execute(arguments: StatementArguments(args))
+    }
+
+    /// Ends a live row version at `version` (it stays readable in older versions).
+    func retire(_ db: Database, rowid: Int64, version: Int) throws {
+        try db.cachedStatement(sql: "UPDATE \(snap.dataTableName) SET _v_max = ? WHERE _rowid = ?").execute(arguments: [version, rowid])
+    }
+
+    func finish(_ db: Database, version: Int, nextRID: Int64, counts: VersionCounts) throws {
+        try Catalog.recordVersion(
+            db, tableID: snap.id, version: version, at: Timestamp.now.microseconds, change: .data, counts: counts, schemaChange: nil,
+            schemaVersion: snap.schemaVersion)
+        try db.cachedStatement(sql: "UPDATE pxt_tables SET version = ?, next_rid = ? WHERE id = ?").execute(arguments: [version, nextRID, snap.id])
+    }
+
+    /// The rows as results: every user column, unstored computed columns evaluated.
+    func results(_ rows: [Prepared], columns: [String]? = nil) -> [ResultRow] {
+        let cols = columns.map { names in names.compactMap { snap.byName[$0] } } ?? snap.columns
+        let names = cols.map(\.name)
+        let unstored = cols.filter { !$0.record.stored }
+        let evaluator = ExpressionEvaluator(embeddings: QueryExecutor.embeddingSource(snap))
+        return rows.map { r in
+            var ctx = r
+            for c in unstored.sorted(by: { $0.id < $1.id }) {
+                if let e = c.expr { ctx.values[c.id] = (try? evaluator.evaluate(e, ctx)) ?? .null }
+            }
+            return ResultRow(columns: names, values: cols.map { ctx.value($0.id) })
+        }
+    }
+}
+
+/// The table's schema changed between preparing a write and running it; the write is redone.
+struct SchemaChanged: Error {}

@@ -1,0 +1,309 @@
+import GRDB
+
+/// What a write did.
+public struct WriteResult: Sendable {
+    /// Rows inserted, updated or deleted.
+    public var rowCount: Int
+    /// Computed cells that stored an error instead of a value.
+    public var errorCount: Int
+    /// The written rows with every column, computed ones included (empty for deletes).
+    public var rows: [ResultRow]
+    /// The table version the write created; `nil` when nothing changed.
+    public var version: Int?
+}
+
+/// What a batch update does with a key that matches no row.
+public enum IfNotExists: String, Sendable {
+    /// Skip the row.
+    case ignore
+    /// Fail the whole batch.
+    case error
+}
+
+extension Table {
+    /// Retries `body` when the table's schema changed between preparing and writing.
+    func withSchemaRetry<T>(_ body: (TableSnapshot) async throws -> T) async throws(PixeltableError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let snap = try await snapshot()
+            do {
+                return try await body(snap)
+            } catch is SchemaChanged {
+                if attempt >= 8 { throw PixeltableError(.concurrentModification, "the schema of '\(snap.path)' kept changing during the write") }
+            } catch {
+                throw Catalog.wrap(error)
+            }
+        }
+    }
+
+    func requireTable(_ snap: TableSnapshot, _ verb: String) throws(PixeltableError) {
+        guard snap.kind == .table else {
+            throw PixeltableError(.unsupportedOperation, "cannot \(verb) view '\(snap.path)'")
+        }
+    }
+
+    /// Inserts rows and returns them as stored, computed columns included.
+    ///
+    /// Either every row is stored or none is: a wrong type, a null in a required column, a
+    /// duplicate primary key or (with `on_error = abort`) a failing computed column rejects the
+    /// whole batch with an error naming the table, the column and the row.
+    ///
+    /// - Parameters:
+    ///   - rows: Column values by name; omitted nullable columns are null.
+    ///   - onError: Overrides each computed column's own `on_error` for this insert.
+    ///   - lax: Accept strings for numbers and booleans (form fields, query strings, CSV).
+    @discardableResult
+    public func insert(_ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false) async throws(PixeltableError) -> WriteResult {
+        let t = self
+        return try await withSchemaRetry { snap in
+            try t.requireTable(snap, "insert into")
+            let w = RowWriter(snap: snap)
+            var prepared = try w.prepare(rows, lax: lax)
+            if prepared.isEmpty { return WriteResult(rowCount: 0, errorCount: 0, rows: [], version: nil) }
+            try w.checkBatchKeys(prepared)
+            let errors = try w.compute(&prepared, onError: onError)
+            let batch = prepared
+            let version: Int = try await t.catalog.committer.write { db in
+                let (current, nextRID) = try w.begin(db)
+                if !snap.primaryKey.isEmpty {
+                    for (i, r) in batch.enumerated() {
+                        let key = snap.primaryKey.map { r.value($0.id) }
+                        if try w.existingRowID(db, key: key) != nil {
+                            throw PixeltableError(
+                                .constraintViolation,
+                                "Table '\(snap.path)', column '\(w.keyColumnNames)', row \(i): duplicate primary key \(w.keyText(key)) (a row with this key already exists)")
+                        }
+                    }
+                }
+                let version = current + 1
+                var rid = nextRID
+                for r in batch {
+                    try w.insert(db, r, rid: rid, version: version)
+                    rid += 1
+                }
+                try w.finish(db, version: version, nextRID: rid, counts: VersionCounts(inserts: batch.count, errors: errors))
+                return version
+            }
+            return WriteResult(rowCount: batch.count, errorCount: errors, rows: w.results(batch), version: version)
+        }
+    }
+
+    /// Inserts one row.
+    @discardableResult
+    public func insert(_ row: [String: Value], onError: OnError? = nil) async throws(PixeltableError) -> ResultRow {
+        let r = try await insert([row], onError: onError)
+        return r.rows[0]
+    }
+
+    /// Sets columns on every row matching `filter` (all rows when `nil`).
+    ///
+    /// - Parameters:
+    ///   - values: New values by column name.
+    ///   - expressions: New values computed from each row's current values, e.g.
+    ///     `["views": "views + 1"]`.
+    ///   - filter: Which rows to update.
+    /// Computed columns that depend on an updated column are recomputed.
+    @discardableResult
+    public func update(_ values: [String: Value], expressions: [String: String] = [:], where filter: String? = nil) async throws(PixeltableError) -> WriteResult {
+        let t = self
+        return try await withSchemaRetry { snap in
+            try t.requireTable(snap, "update")
+            var assignments: [(ColumnInfo, Value)] = []
+            for (name, v) in values.sorted(by: { $0.key < $1.key }) {
+                let c = try t.updatableColumn(snap, name)
+                switch c.type.coerce(v) {
+                case .success(let cv): assignments.append((c, cv))
+                case .failure(let f):
+                    throw PixeltableError(f.isNull ? .missingRequired : .typeMismatch, "Table '\(snap.path)', column '\(c.name)': \(f.message)")
+                }
+            }
+            var computed: [(ColumnInfo, TypedExpr)] = []
+            for (name, text) in expressions.sorted(by: { $0.key < $1.key }) {
+                let c = try t.updatableColumn(snap, name)
+                let (e, _) = try snap.bind(text)
+                guard c.type.accepts(e.type) || e.type.kind == .json || (c.type.kind == e.type.kind) else {
+                    throw PixeltableError(.typeMismatch, "Table '\(snap.path)', column '\(c.name)': '\(text)' is \(e.type.baseDescription), not \(c.type.baseDescription)")
+                }
+                computed.append((c, e))
+            }
+            let changed = Set(assignments.map(\.0.id) + computed.map(\.0.id))
+            if changed.isEmpty { throw PixeltableError(.invalidArgument, "update of '\(snap.path)' sets no columns") }
+            let filters = try filter.map { text throws(PixeltableError) -> TypedExpr in
+                let (e, _) = try snap.bind(text)
+                return e
+            }
+            let deps = snap.dependents(of: changed)
+            let w = RowWriter(snap: snap)
+            let assignmentList = assignments
+            let computedList = computed
+            let (version, rows, errors): (Int?, [RowContext], Int) = try await t.catalog.committer.write { db in
+                let (current, nextRID) = try w.begin(db)
+                let scanned = try QueryExecutor.scan(db, snap, asOf: nil, filters: filters.map { [$0] } ?? [], needs: [], loadAll: true, parameters: [:])
+                if scanned.isEmpty { return (nil, [], 0) }
+                let evaluator = ExpressionEvaluator()
+                var newRows: [RowContext] = []
+                for (i, r) in scanned.enumerated() {
+                    var ctx = r.context
+                    for (c, v) in assignmentList { ctx.values[c.id] = v }
+                    for (c, e) in computedList {
+                        let v: Value
+                        do throws(FunctionError) { v = try evaluator.evaluate(e, r.context) } catch {
+                            throw PixeltableError(.invalidArgument, "Table '\(snap.path)', column '\(c.name)', row \(i): \(error.type): \(error.message)")
+                        }
+                        switch c.type.coerce(v) {
+                        case .success(let cv): ctx.values[c.id] = cv
+                        case .failure(let f): throw PixeltableError(f.isNull ? .missingRequired : .typeMismatch, "Table '\(snap.path)', column '\(c.name)', row \(i): \(f.message)")
+                        }
+                    }
+                    newRows.append(ctx)
+                }
+                let errors = try w.compute(&newRows, only: deps)
+                let version = current + 1
+                for (r, n) in zip(scanned, newRows) {
+                    try w.retire(db, rowid: r.rowid, version: version)
+                    try w.insert(db, n, rid: r.rid, version: version)
+                }
+                try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: newRows.count, errors: errors))
+                return (version, newRows, errors)
+            }
+            return WriteResult(rowCount: rows.count, errorCount: errors, rows: w.results(rows), version: version)
+        }
+    }
+
+    func updatableColumn(_ snap: TableSnapshot, _ name: String) throws(PixeltableError) -> ColumnInfo {
+        let c = try snap.column(name)
+        if c.isComputed { throw PixeltableError(.invalidArgument, "Table '\(snap.path)', column '\(name)': a computed column cannot be updated") }
+        if c.record.isPrimaryKey { throw PixeltableError(.invalidArgument, "Table '\(snap.path)', column '\(name)': a primary key column cannot be updated") }
+        return c
+    }
+
+    /// Updates rows identified by their primary key: each row holds the key columns plus the
+    /// columns to set.
+    ///
+    /// - Parameter ifNotExists: What a key that matches no row does.
+    /// - Returns: The updated rows, every column included, in the order given.
+    @discardableResult
+    public func batchUpdate(_ rows: [[String: Value]], ifNotExists: IfNotExists = .error) async throws(PixeltableError) -> WriteResult {
+        let t = self
+        return try await withSchemaRetry { snap in
+            try t.requireTable(snap, "update")
+            guard !snap.primaryKey.isEmpty else {
+                throw PixeltableError(.unsupportedOperation, "batch update of '\(snap.path)' needs a primary key")
+            }
+            var keys: [[Value]] = []
+            var sets: [[(ColumnInfo, Value)]] = []
+            for (i, row) in rows.enumerated() {
+                var key: [Value] = []
+                for c in snap.primaryKey {
+                    guard let v = row[c.name], !v.isNull else {
+                        throw PixeltableError(.missingRequired, "Table '\(snap.path)', column '\(c.name)', row \(i): the primary key is required to identify the row")
+                    }
+                    guard case .success(let cv) = c.type.coerce(v) else {
+                        throw PixeltableError(.typeMismatch, "Table '\(snap.path)', column '\(c.name)', row \(i): expected \(c.type.baseDescription), got \(v.kindDescription)")
+                    }
+                    key.append(cv)
+                }
+                var set: [(ColumnInfo, Value)] = []
+                for (name, v) in row.sorted(by: { $0.key < $1.key }) where !snap.primaryKey.contains(where: { $0.name == name }) {
+                    guard snap.byName[name] != nil else {
+                        throw PixeltableError(.columnNotFound, "Table '\(snap.path)', row \(i): unknown column '\(name)'")
+                    }
+                    let c = try t.updatableColumn(snap, name)
+                    switch c.type.coerce(v) {
+                    case .success(let cv): set.append((c, cv))
+                    case .failure(let f):
+                        throw PixeltableError(f.isNull ? .missingRequired : .typeMismatch, "Table '\(snap.path)', column '\(c.name)', row \(i): \(f.message)")
+                    }
+                }
+                keys.append(key)
+                sets.append(set)
+            }
+            let w = RowWriter(snap: snap)
+            let keyList = keys
+            let setList = sets
+            let (version, updated, errors): (Int?, [RowContext], Int) = try await t.catalog.committer.write { db in
+                let (current, nextRID) = try w.begin(db)
+                var found: [(ScannedRow, RowContext)] = []
+                for (i, key) in keyList.enumerated() {
+                    var filters: [TypedExpr] = []
+                    for (c, v) in zip(snap.primaryKey, key) {
+                        filters.append(TypedExpr(.binary(.equal, TypedExpr(.column(c.id), c.type), TypedExpr(.literal(v), c.type.required)), .bool))
+                    }
+                    guard let r = try QueryExecutor.scan(db, snap, asOf: nil, filters: filters, needs: [], loadAll: true, parameters: [:]).first else {
+                        if ifNotExists == .ignore { continue }
+                        throw PixeltableError(.rowNotFound, "Table '\(snap.path)', row \(i): no row has primary key \(w.keyText(key))")
+                    }
+                    var ctx = r.context
+                    for (c, v) in setList[i] { ctx.values[c.id] = v }
+                    found.append((r, ctx))
+                }
+                if found.isEmpty { return (nil, [], 0) }
+                let version = current + 1
+                var errors = 0
+                var out: [RowContext] = []
+                for (r, ctx) in found {
+                    var one = [ctx]
+                    let changed = Set(setList.flatMap { $0.map(\.0.id) })
+                    errors += try w.compute(&one, only: snap.dependents(of: changed))
+                    try w.retire(db, rowid: r.rowid, version: version)
+                    try w.insert(db, one[0], rid: r.rid, version: version)
+                    out.append(one[0])
+                }
+                try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: out.count, errors: errors))
+                return (version, out, errors)
+            }
+            return WriteResult(rowCount: updated.count, errorCount: errors, rows: w.results(updated), version: version)
+        }
+    }
+
+    /// Deletes the rows matching `filter` (all rows when `nil`); they stay readable in older
+    /// versions.
+    @discardableResult
+    public func delete(where filter: String? = nil) async throws(PixeltableError) -> WriteResult {
+        let t = self
+        return try await withSchemaRetry { snap in
+            try t.requireTable(snap, "delete from")
+            let filters = try filter.map { text throws(PixeltableError) -> TypedExpr in try snap.bind(text).0 }
+            return try await t.deleteMatching(snap, filters: filters.map { [$0] } ?? [])
+        }
+    }
+
+    /// Deletes rows where each column equals the given value (AND-ed).
+    @discardableResult
+    public func delete(matching values: [String: Value]) async throws(PixeltableError) -> WriteResult {
+        let t = self
+        return try await withSchemaRetry { snap in
+            try t.requireTable(snap, "delete from")
+            var filters: [TypedExpr] = []
+            for (name, v) in values.sorted(by: { $0.key < $1.key }) {
+                let c = try snap.column(name)
+                let lit: Value
+                switch c.type.optional.coerce(v) {
+                case .success(let cv): lit = cv
+                case .failure(let f): throw PixeltableError(.typeMismatch, "Table '\(snap.path)', column '\(name)': \(f.message)")
+                }
+                if lit.isNull {
+                    filters.append(TypedExpr(.isNull(TypedExpr(.column(c.id), c.type), negated: false), .bool))
+                } else {
+                    filters.append(TypedExpr(.binary(.equal, TypedExpr(.column(c.id), c.type), TypedExpr(.literal(lit), c.type.required)), .bool))
+                }
+            }
+            return try await t.deleteMatching(snap, filters: filters)
+        }
+    }
+
+    private func deleteMatching(_ snap: TableSnapshot, filters: [TypedExpr]) async throws -> WriteResult {
+        let w = RowWriter(snap: snap)
+        let (version, n): (Int?, Int) = try await catalog.committer.write { db in
+            let (current, nextRID) = try w.begin(db)
+            let rows = try QueryExecutor.scan(db, snap, asOf: nil, filters: filters, needs: [], loadAll: false, parameters: [:])
+            if rows.isEmpty { return (nil, 0) }
+            let version = current + 1
+            for r in rows { try w.retire(db, rowid: r.rowid, version: version) }
+            try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(deletes: rows.count))
+            return (version, rows.count)
+        }
+        return WriteResult(rowCount: n, errorCount: 0, rows: [], version: version)
+    }
+}

@@ -1,0 +1,223 @@
+import GRDB
+
+/// A query ready to run: which table, which rows, which values, in which order.
+struct QueryPlan: Sendable {
+    var snapshot: TableSnapshot
+    /// Read the table as of this version; `nil` for the current version.
+    var asOfVersion: Int? = nil
+    var filters: [TypedExpr] = []
+    var select: [(String, TypedExpr)] = []
+    var orderBy: [(TypedExpr, Bool)] = []
+    var limit: Int? = nil
+    var parameters: [String: Value] = [:]
+}
+
+/// A stored row version read for a query or a write.
+struct ScannedRow {
+    var rowid: Int64
+    var rid: Int64
+    var context: RowContext
+}
+
+/// Supplies stored embedding vectors to `similarity()` from a row's hidden vector column.
+struct IndexEmbeddings: EmbeddingSource {
+    let vectorColumns: [String: Int]
+
+    func embedding(index: String, row: RowContext) -> [Float]? {
+        guard let id = vectorColumns[index], case .array(let a) = row.value(id) else { return nil }
+        return a.floats
+    }
+}
+
+/// Runs queries: SQL for what SQLite evaluates exactly (visibility, filters, order, limit),
+/// the engine's evaluator for the rest.
+enum QueryExecutor {
+    /// Which stored columns (and which error cells) must be read, and which unstored computed
+    /// columns must be evaluated, to evaluate `exprs`.
+    struct Needs {
+        var stored: Set<Int> = []
+        var errorCells: Set<Int> = []
+        var unstored: Set<Int> = []
+    }
+
+    static func needs(_ exprs: [TypedExpr], _ snap: TableSnapshot) -> Needs {
+        var n = Needs()
+        func visit(_ e: TypedExpr) {
+            e.visit { x in
+                switch x.node {
+                case .column(let id): addColumn(id)
+                case .property(let id, let p):
+                    if p == .errortype || p == .errormsg { n.errorCells.insert(id) } else { addColumn(id) }
+                case .similarity(let id, let index, _, _, _):
+                    addColumn(id)
+                    if let vid = snap.storageSchema.indexes.first(where: { $0.name == index })?.vectorColumnID { addColumn(vid) }
+                default: break
+                }
+            }
+        }
+        func addColumn(_ id: Int) {
+            guard let c = snap.byID[id] else { return }
+            if c.record.stored {
+                n.stored.insert(id)
+            } else if !n.unstored.contains(id) {
+                n.unstored.insert(id)
+                if let e = c.expr { visit(e) }
+            }
+        }
+        for e in exprs { visit(e) }
+        return n
+    }
+
+    static func visibility(_ asOf: Int?) -> String {
+        if let v = asOf { return "_v_min <= \(v) AND _v_max > \(v)" }
+        return "_v_max = \(StoreDDL.live)"
+    }
+
+    /// Reads row versions, evaluating `filters` (SQL where possible) and unstored columns.
+    static func scan(
+        _ db: Database, _ snap: TableSnapshot, asOf: Int?, filters: [TypedExpr], needs extra: [TypedExpr],
+        loadAll: Bool, parameters: [String: Value], orderBy: [(TypedExpr, Bool)] = [], limit: Int? = nil
+    ) throws -> [ScannedRow] {
+        let compiler = SQLCompiler(snapshot: snap, parameters: parameters)
+        var sqlWhere: [String] = [visibility(asOf)]
+        var args: [DatabaseValue] = []
+        var residual: [TypedExpr] = []
+        for f in filters {
+            if let frag = compiler.compile(f) {
+                sqlWhere.append(frag.sql)
+                args += frag.arguments
+            } else {
+                residual.append(f)
+            }
+        }
+        var need = needs(residual + extra + orderBy.map(\.0), snap)
+        if loadAll {
+            for c in snap.storedColumns {
+                need.stored.insert(c.id)
+                if c.record.hasErrorCells { need.errorCells.insert(c.id) }
+            }
+        }
+        let storedCols = snap.allColumns.filter { need.stored.contains($0.id) && $0.record.stored }
+        let errorCols = snap.allColumns.filter { need.errorCells.contains($0.id) && $0.record.hasErrorCells }
+        var select = ["_rowid", "_rid"]
+        select += storedCols.map(\.record.sqlName)
+        for c in errorCols { select += [c.record.errorTypeSQLName, c.record.errorMessageSQLName] }
+        var sql = "SELECT \(select.joined(separator: ", ")) FROM \(snap.dataTableName) WHERE \(sqlWhere.joined(separator: " AND "))"
+        // Order and limit go to SQLite only when it sees every filter and every sort key.
+        var sortedInSQL = orderBy.isEmpty
+        if !orderBy.isEmpty && residual.isEmpty {
+            let terms = orderBy.compactMap { compiler.orderTerm($0.0, ascending: $0.1) }
+            if terms.count == orderBy.count {
+                sql += " ORDER BY " + terms.map(\.sql).joined(separator: ", ")
+                args += terms.flatMap(\.arguments)
+                sortedInSQL = true
+            }
+        }
+        if orderBy.isEmpty { sql += " ORDER BY _rowid" }
+        if let limit, residual.isEmpty, sortedInSQL { sql += " LIMIT \(limit)" }
+
+        let unstored = snap.allColumns.filter { need.unstored.contains($0.id) }.sorted { $0.id < $1.id }
+        let evaluator = ExpressionEvaluator(embeddings: embeddingSource(snap))
+        var out: [ScannedRow] = []
+        let statement = try db.cachedStatement(sql: sql)
+        let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(args))
+        while let row = try cursor.next() {
+            var ctx = RowContext(width: snap.width, parameters: parameters)
+            var i = 2
+            for c in storedCols {
+                ctx.values[c.id] = StoredValue.decode(row[i] as DatabaseValue, c.type)
+                i += 1
+            }
+            for c in errorCols {
+                ctx.errorTypes[c.id] = row[i]
+                ctx.errorMessages[c.id] = row[i + 1]
+                i += 2
+            }
+            for c in unstored {
+                guard let e = c.expr else { continue }
+                do {
+                    ctx.values[c.id] = try evaluator.evaluate(e, ctx)
+                } catch {
+                    ctx.values[c.id] = .null
+                    ctx.errorTypes[c.id] = error.type
+                    ctx.errorMessages[c.id] = error.message
+                }
+            }
+            var keep = true
+            for f in residual {
+                do {
+                    if try !evaluator.matches(f, ctx) { keep = false; break }
+                } catch {
+                    throw PixeltableError(.invalidArgument, "filter failed for a row of '\(snap.path)': \(error.type): \(error.message)")
+                }
+            }
+            if keep { out.append(ScannedRow(rowid: row[0], rid: row[1], context: ctx)) }
+        }
+        if !sortedInSQL {
+            var keyed: [([Value], ScannedRow)] = []
+            keyed.reserveCapacity(out.count)
+            for r in out {
+                var keys: [Value] = []
+                for (e, _) in orderBy {
+                    keys.append((try? evaluator.evaluate(e, r.context)) ?? .null)
+                }
+                keyed.append((keys, r))
+            }
+            keyed.sort { a, b in
+                for (k, (_, asc)) in orderBy.enumerated() {
+                    let x = a.0[k], y = b.0[k]
+                    if x.isNull && y.isNull { continue }
+                    // Nulls last ascending, first descending, as in PostgreSQL.
+                    if x.isNull { return !asc }
+                    if y.isNull { return asc }
+                    guard let c = ExpressionEvaluator.compareValues(x, y), c != 0 else { continue }
+                    return asc ? c < 0 : c > 0
+                }
+                return false
+            }
+            out = keyed.map(\.1)
+        }
+        if let limit, out.count > limit { out.removeLast(out.count - limit) }
+        return out
+    }
+
+    static func embeddingSource(_ snap: TableSnapshot) -> IndexEmbeddings {
+        var m: [String: Int] = [:]
+        for idx in snap.storageSchema.indexes where idx.kind == .embedding {
+            if let v = idx.vectorColumnID { m[idx.name] = v }
+        }
+        return IndexEmbeddings(vectorColumns: m)
+    }
+
+    /// Runs a plan and evaluates its select list.
+    static func run(_ db: Database, _ plan: QueryPlan) throws -> QueryResult {
+        let snap = plan.snapshot
+        let rows = try scan(
+            db, snap, asOf: plan.asOfVersion, filters: snap.filters + plan.filters, needs: plan.select.map(\.1),
+            loadAll: false, parameters: plan.parameters, orderBy: plan.orderBy, limit: plan.limit)
+        let evaluator = ExpressionEvaluator(embeddings: embeddingSource(snap))
+        let names = plan.select.map(\.0)
+        var out: [ResultRow] = []
+        out.reserveCapacity(rows.count)
+        for r in rows {
+            var values: [Value] = []
+            values.reserveCapacity(plan.select.count)
+            for (name, e) in plan.select {
+                do {
+                    values.append(try evaluator.evaluate(e, r.context))
+                } catch {
+                    // A failing expression in a select list yields null, as a failed cell does.
+                    if e.columnID != nil { values.append(.null); continue }
+                    throw PixeltableError(.invalidArgument, "select item '\(name)' failed for a row of '\(snap.path)': \(error.type): \(error.message)")
+                }
+            }
+            out.append(ResultRow(columns: names, values: values))
+        }
+        return QueryResult(columns: names, types: plan.select.map(\.1.type), rows: out)
+    }
+
+    /// The default select list: every user column (`includeUnstored` adds unstored computed ones).
+    static func defaultSelect(_ snap: TableSnapshot, includeUnstored: Bool = true) -> [(String, TypedExpr)] {
+        snap.columns.filter { includeUnstored || $0.record.stored }.map { ($0.name, TypedExpr(.column($0.id), $0.type)) }
+    }
+}

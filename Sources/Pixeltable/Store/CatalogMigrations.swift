@@ -1,0 +1,66 @@
+import GRDB
+
+/// The SQLite schema of the catalog's own metadata, created and upgraded with GRDB's migrator.
+///
+/// Metadata lives in the same database as the data, so a catalog change and a data change
+/// commit together (DESIGN.md §4).
+enum CatalogMigrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-catalog") { db in
+            try db.execute(sql: """
+                CREATE TABLE pxt_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                INSERT INTO pxt_meta (key, value) VALUES ('generation', '1'), ('format', '1');
+                CREATE TABLE pxt_dirs (path TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE pxt_tables (
+                    id TEXT PRIMARY KEY,
+                    path TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    base_id TEXT,
+                    schema TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    schema_version INTEGER NOT NULL,
+                    next_col_id INTEGER NOT NULL,
+                    next_rid INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE pxt_versions (
+                    table_id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    change_type TEXT NOT NULL,
+                    inserts INTEGER NOT NULL,
+                    updates INTEGER NOT NULL,
+                    deletes INTEGER NOT NULL,
+                    errors INTEGER NOT NULL,
+                    schema_change TEXT,
+                    schema_version INTEGER NOT NULL,
+                    PRIMARY KEY (table_id, version)
+                ) WITHOUT ROWID;
+                CREATE TABLE pxt_schemas (
+                    table_id TEXT NOT NULL,
+                    schema_version INTEGER NOT NULL,
+                    schema TEXT NOT NULL,
+                    PRIMARY KEY (table_id, schema_version)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v1-jobs") { db in
+            // Background jobs of `pxt serve`, kept across restarts (the serving layer's store).
+            try db.execute(sql: """
+                CREATE TABLE pxt_jobs (
+                    id TEXT PRIMARY KEY,
+                    service TEXT NOT NULL,
+                    route TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    finished_at INTEGER,
+                    result TEXT,
+                    error TEXT
+                ) WITHOUT ROWID;
+                CREATE INDEX pxt_jobs_created ON pxt_jobs (created_at);
+                """)
+        }
+        return m
+    }
+}
