@@ -1,1 +1,7 @@
-print("pxt")
+import PixeltableCLI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(PxtCommandLine.main(Array(CommandLine.arguments.dropFirst())))

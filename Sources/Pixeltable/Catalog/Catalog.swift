@@ -121,6 +121,9 @@ public final class Catalog: Sendable {
         return PixeltableError(.internalError, "\(error)")
     }
 
+    /// The last state read, without touching the database (may be stale; writes re-check).
+    var lastKnownState: CatalogState? { cached.withLock { $0 } }
+
     /// The current state, read fresh if the catalog changed.
     func currentState() async throws(PixeltableError) -> CatalogState {
         try await read { _, s in s }

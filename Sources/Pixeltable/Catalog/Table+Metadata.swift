@@ -21,6 +21,11 @@ extension Table {
         }
     }
 
+    /// The current schema version: it changes with every change of columns, indexes or comments.
+    public func schemaVersion() async throws(PixeltableError) -> Int {
+        try await snapshot().schemaVersion
+    }
+
     /// The current version.
     public func version() async throws(PixeltableError) -> Int {
         let t = self

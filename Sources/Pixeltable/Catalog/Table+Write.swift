@@ -22,11 +22,24 @@ public enum IfNotExists: String, Sendable {
 
 extension Table {
     /// Retries `body` when the table's schema changed between preparing and writing.
-    func withSchemaRetry<T>(_ body: (TableSnapshot) async throws -> T) async throws(PixeltableError) -> T {
+    ///
+    /// The first attempt uses the last known catalog state without reading the database: the
+    /// write transaction re-checks the schema version, so a stale snapshot only costs a retry.
+    /// With `expectedSchemaVersion`, a schema other than that one fails with SCHEMA_MISMATCH.
+    func withSchemaRetry<T>(expectedSchemaVersion: Int? = nil, _ body: (TableSnapshot) async throws -> T) async throws(PixeltableError) -> T {
         var attempt = 0
         while true {
             attempt += 1
-            let snap = try await snapshot()
+            let snap: TableSnapshot
+            if attempt == 1, let known = catalog.lastKnownState?.tables[id] {
+                snap = known
+            } else {
+                snap = try await snapshot()
+            }
+            if let expected = expectedSchemaVersion, snap.schemaVersion != expected {
+                if attempt == 1 { continue }
+                throw PixeltableError(.schemaMismatch, "table schema changed since route was registered; please restart the service")
+            }
             do {
                 return try await body(snap)
             } catch is SchemaChanged {
@@ -53,10 +66,12 @@ extension Table {
     ///   - rows: Column values by name; omitted nullable columns are null.
     ///   - onError: Overrides each computed column's own `on_error` for this insert.
     ///   - lax: Accept strings for numbers and booleans (form fields, query strings, CSV).
+    ///   - expectedSchemaVersion: Fail with SCHEMA_MISMATCH, writing nothing, unless the table's
+    ///     schema version is this one (see ``schemaVersion()``).
     @discardableResult
-    public func insert(_ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false) async throws(PixeltableError) -> WriteResult {
+    public func insert(_ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false, expectedSchemaVersion: Int? = nil) async throws(PixeltableError) -> WriteResult {
         let t = self
-        return try await withSchemaRetry { snap in
+        return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
             try t.requireTable(snap, "insert into")
             let w = RowWriter(snap: snap)
             var prepared = try w.prepare(rows, lax: lax)
@@ -184,9 +199,9 @@ extension Table {
     /// - Parameter ifNotExists: What a key that matches no row does.
     /// - Returns: The updated rows, every column included, in the order given.
     @discardableResult
-    public func batchUpdate(_ rows: [[String: Value]], ifNotExists: IfNotExists = .error) async throws(PixeltableError) -> WriteResult {
+    public func batchUpdate(_ rows: [[String: Value]], ifNotExists: IfNotExists = .error, expectedSchemaVersion: Int? = nil) async throws(PixeltableError) -> WriteResult {
         let t = self
-        return try await withSchemaRetry { snap in
+        return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
             try t.requireTable(snap, "update")
             guard !snap.primaryKey.isEmpty else {
                 throw PixeltableError(.unsupportedOperation, "batch update of '\(snap.path)' needs a primary key")
@@ -271,9 +286,9 @@ extension Table {
 
     /// Deletes rows where each column equals the given value (AND-ed).
     @discardableResult
-    public func delete(matching values: [String: Value]) async throws(PixeltableError) -> WriteResult {
+    public func delete(matching values: [String: Value], expectedSchemaVersion: Int? = nil) async throws(PixeltableError) -> WriteResult {
         let t = self
-        return try await withSchemaRetry { snap in
+        return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
             try t.requireTable(snap, "delete from")
             var filters: [TypedExpr] = []
             for (name, v) in values.sorted(by: { $0.key < $1.key }) {

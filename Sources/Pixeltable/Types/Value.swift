@@ -214,3 +214,18 @@ enum PythonRepr {
         }
     }
 }
+
+extension JSONValue {
+    /// Python's `str()` of the value as the CLI prints cells: strings as they are, `None` as
+    /// nothing, booleans as `True`/`False`, lists and dicts in Python's repr.
+    public var pythonDisplay: String {
+        switch self {
+        case .null: return ""
+        case .string(let s): return s
+        default: return PythonRepr.json(self)
+        }
+    }
+
+    /// Python's `repr()` of the value (`'text'`, `None`, `{'k': 1}`).
+    public var pythonRepr: String { PythonRepr.json(self) }
+}

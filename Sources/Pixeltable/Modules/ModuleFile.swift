@@ -1,0 +1,241 @@
+import Foundation
+
+/// Where a declaration or an expression is in a module file.
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The file's path as given.
+    public var file: String
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column, or 0 when unknown.
+    public var column: Int
+
+    /// A location.
+    public init(file: String, line: Int, column: Int = 0) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { column > 0 ? "\(file):\(line):\(column)" : "\(file):\(line)" }
+}
+
+/// An expression written in a module file, with where its text starts.
+public struct SourceExpression: Sendable, Hashable {
+    /// The expression text.
+    public var text: String
+    /// Where the first character of the text is.
+    public var location: SourceLocation
+
+    /// The location of the character at `offset` within the text.
+    func location(at offset: Int) -> SourceLocation {
+        var l = location
+        if l.column > 0 { l.column += offset }
+        return l
+    }
+
+    /// A parse or type error of this expression as a Pixeltable error naming file, line, column.
+    func error(_ e: ExpressionError, _ what: String) -> PixeltableError {
+        PixeltableError(.invalidExpression, "\(location(at: e.offset)): \(what): \(e.message) in '\(text)'")
+    }
+}
+
+/// A module file: the directories, tables, views and queries a TOML file declares (MODULES.md).
+public struct ModuleFile: Sendable {
+    /// A `[[dir]]`.
+    public struct DirectoryDecl: Sendable, Hashable {
+        public var path: CatalogPath
+        public var location: SourceLocation
+    }
+
+    /// A stored column in `[table.columns]`.
+    public struct ColumnDecl: Sendable, Hashable {
+        public var name: String
+        public var type: ColumnType
+        public var comment: String?
+        public var location: SourceLocation
+    }
+
+    /// A `[[table.computed]]`.
+    public struct ComputedDecl: Sendable, Hashable {
+        public var name: String
+        public var expression: SourceExpression
+        public var stored: Bool
+        public var onError: OnError
+        public var comment: String?
+        public var type: ColumnType?
+        public var location: SourceLocation
+    }
+
+    /// A `[[table.index]]`.
+    public struct IndexDecl: Sendable, Hashable {
+        public var column: String
+        public var name: String?
+        public var location: SourceLocation
+    }
+
+    /// A `[[table.embedding_index]]`.
+    public struct EmbeddingIndexDecl: Sendable, Hashable {
+        public var name: String?
+        public var column: String
+        public var embedding: String
+        public var metric: String
+        public var location: SourceLocation
+    }
+
+    /// A `[[table]]`.
+    public struct TableDecl: Sendable, Hashable {
+        public var path: CatalogPath
+        public var primaryKey: [String]
+        public var comment: String?
+        public var columns: [ColumnDecl]
+        public var computed: [ComputedDecl]
+        public var indexes: [IndexDecl]
+        public var embeddingIndexes: [EmbeddingIndexDecl]
+        public var location: SourceLocation
+    }
+
+    /// A `[[view]]`.
+    public struct ViewDecl: Sendable, Hashable {
+        public var path: CatalogPath
+        public var base: CatalogPath
+        public var filter: SourceExpression?
+        public var comment: String?
+        public var location: SourceLocation
+    }
+
+    /// The file's path as given.
+    public var path: String
+    public var directories: [DirectoryDecl] = []
+    public var tables: [TableDecl] = []
+    public var views: [ViewDecl] = []
+    public var queries: [QueryDefinition] = []
+
+    /// Reads and parses a module file.
+    public static func load(_ path: String) throws(PixeltableError) -> ModuleFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PixeltableError(.pathNotFound, "cannot read module file '\(path)'")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PixeltableError(.invalidConfiguration, "\(path): not UTF-8 text")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses module-file text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(PixeltableError) -> ModuleFile {
+        let root: TOMLTable
+        do {
+            root = try TOMLParser.parse(text, file: file)
+        } catch {
+            throw PixeltableError(.invalidConfiguration, "\(file):\(error.line):\(error.column): \(error.message)")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let top = TOMLReader(root, file: file, context: "the module file", line: 1)
+        try top.checkKeys(["dir", "table", "view", "query"])
+        var m = ModuleFile(path: file)
+        func loc(_ line: Int, _ column: Int = 0) -> SourceLocation { SourceLocation(file: file, line: line, column: column) }
+        func expr(_ r: TOMLReader, _ key: String) throws(PixeltableError) -> SourceExpression? {
+            guard let n = r.table[key] else { return nil }
+            guard case .string(let s) = n.value else { throw r.typeError(key, n, "an expression string") }
+            return SourceExpression(text: s, location: loc(n.line, valueColumn(lines, n)))
+        }
+        func path(_ r: TOMLReader, _ key: String) throws(PixeltableError) -> CatalogPath {
+            let s = try r.string(key, required: true)!
+            do { return try CatalogPath(s) } catch { throw r.error("\(key) '\(s)': \(error.message)", line: r.table[key]?.line) }
+        }
+
+        for d in try top.tables("dir", context: { "[[dir]] #\($0 + 1)" }) {
+            try d.checkKeys(["path"])
+            m.directories.append(DirectoryDecl(path: try path(d, "path"), location: loc(d.line)))
+        }
+        for t in try top.tables("table", context: { "[[table]] #\($0 + 1)" }) {
+            try t.checkKeys(["path", "primary_key", "comment", "columns", "computed", "index", "embedding_index"])
+            let tpath = try path(t, "path")
+            let ctx = "[[table]] '\(tpath)'"
+            var decl = TableDecl(
+                path: tpath, primaryKey: try t.stringList("primary_key") ?? [], comment: try t.string("comment"), columns: [], computed: [],
+                indexes: [], embeddingIndexes: [], location: loc(t.line))
+            if let cols = try t.subtable("columns", context: "\(ctx) columns") {
+                for (name, node) in cols.table.entries {
+                    var typeText: String
+                    var comment: String? = nil
+                    switch node.value {
+                    case .string(let s): typeText = s
+                    case .table(let spec):
+                        let r = TOMLReader(spec, file: file, context: "column '\(name)' of \(ctx)", line: node.line)
+                        try r.checkKeys(["type", "comment"])
+                        typeText = try r.string("type", required: true)!
+                        comment = try r.string("comment")
+                    default:
+                        throw cols.typeError(name, node, "a type string or { type = ..., comment = ... }")
+                    }
+                    guard CatalogPath.isValidName(name) else { throw cols.error("invalid column name '\(name)' in \(ctx)", line: node.line) }
+                    let type: ColumnType
+                    do { type = try ColumnType.parse(typeText) } catch {
+                        throw cols.error("column '\(name)' of \(ctx): \(error.message)", line: node.line)
+                    }
+                    decl.columns.append(ColumnDecl(name: name, type: type, comment: comment, location: loc(node.line, node.column)))
+                }
+            }
+            for c in try t.tables("computed", context: { "[[table.computed]] #\($0 + 1) of \(ctx)" }) {
+                try c.checkKeys(["name", "expr", "stored", "on_error", "comment", "type"])
+                let name = try c.string("name", required: true)!
+                guard CatalogPath.isValidName(name) else { throw c.error("invalid column name '\(name)' in \(ctx)", line: c.table["name"]?.line) }
+                guard let e = try expr(c, "expr") else { throw c.error("missing required key 'expr' in \(c.context)") }
+                let onErrorText = try c.string("on_error") ?? "abort"
+                guard let onError = OnError(rawValue: onErrorText) else {
+                    throw c.error("on_error of computed column '\(name)' must be \"abort\" or \"ignore\", not \"\(onErrorText)\"", line: c.table["on_error"]?.line)
+                }
+                var type: ColumnType? = nil
+                if let tt = try c.string("type") {
+                    do { type = try ColumnType.parse(tt) } catch { throw c.error("computed column '\(name)': \(error.message)", line: c.table["type"]?.line) }
+                }
+                decl.computed.append(
+                    ComputedDecl(name: name, expression: e, stored: try c.bool("stored") ?? true, onError: onError, comment: try c.string("comment"), type: type, location: loc(c.line)))
+            }
+            for i in try t.tables("index", context: { "[[table.index]] #\($0 + 1) of \(ctx)" }) {
+                try i.checkKeys(["column", "name"])
+                decl.indexes.append(IndexDecl(column: try i.string("column", required: true)!, name: try i.string("name"), location: loc(i.line)))
+            }
+            for i in try t.tables("embedding_index", context: { "[[table.embedding_index]] #\($0 + 1) of \(ctx)" }) {
+                try i.checkKeys(["name", "column", "embedding", "metric"])
+                let metric = try i.string("metric") ?? "cosine"
+                guard ["cosine", "ip", "l2"].contains(metric) else {
+                    throw i.error("metric must be cosine, ip or l2, not '\(metric)'", line: i.table["metric"]?.line)
+                }
+                decl.embeddingIndexes.append(
+                    EmbeddingIndexDecl(name: try i.string("name"), column: try i.string("column", required: true)!, embedding: try i.string("embedding", required: true)!, metric: metric, location: loc(i.line)))
+            }
+            m.tables.append(decl)
+        }
+        for v in try top.tables("view", context: { "[[view]] #\($0 + 1)" }) {
+            try v.checkKeys(["path", "base", "where", "comment"])
+            m.views.append(ViewDecl(path: try path(v, "path"), base: try path(v, "base"), filter: try expr(v, "where"), comment: try v.string("comment"), location: loc(v.line)))
+        }
+        for q in try top.tables("query", context: { "[[query]] #\($0 + 1)" }) {
+            m.queries.append(try QueryDefinition.parse(q, lines: lines))
+        }
+        var seen = Set<String>()
+        for q in m.queries where !seen.insert(q.name).inserted {
+            throw PixeltableError(.invalidConfiguration, "\(q.location): duplicate query name '\(q.name)'")
+        }
+        return m
+    }
+
+    /// The 1-based column where a key's string value (or an array item's text) starts.
+    static func valueColumn(_ lines: [String], _ n: TOMLNode) -> Int {
+        guard n.line >= 1 && n.line <= lines.count else { return 0 }
+        let chars = Array(lines[n.line - 1])
+        var i = max(0, n.column - 1)
+        // An array item starts at its quote; a key is followed by `=` then the value.
+        if i < chars.count, chars[i] == "\"" || chars[i] == "'" { return i + 2 }
+        while i < chars.count, chars[i] != "=" { i += 1 }
+        i += 1
+        while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 }
+        if i < chars.count, chars[i] == "\"" || chars[i] == "'" { i += 1 }
+        return i + 1
+    }
+
+    /// The query named `name`.
+    public func query(named name: String) -> QueryDefinition? { queries.first { $0.name == name } }
+}

@@ -1,0 +1,246 @@
+extension ModuleFile {
+    /// Compares the file with the catalog: what `update` would do. Every expression and query is
+    /// type-checked first, so a typo fails here with its file, line and column.
+    public func plan(_ catalog: Catalog) async throws(PixeltableError) -> SchemaPlan {
+        let state = try await catalog.currentState()
+        let virtual = try validate(state, functions: catalog.functions)
+        var entries: [SchemaPlan.Entry] = []
+        var steps: [SchemaPlan.Step] = []
+
+        var declaredDirs: [CatalogPath] = directories.map(\.path)
+        for t in tables where !t.path.parent.isRoot { declaredDirs.append(t.path.parent) }
+        for v in views where !v.path.parent.isRoot { declaredDirs.append(v.path.parent) }
+        var seenDirs = Set<CatalogPath>()
+        for d in declaredDirs {
+            // Parents first, so `a/b` can be declared without `a`.
+            for depth in 1...max(1, d.components.count) where depth <= d.components.count {
+                let p = CatalogPath(components: Array(d.components.prefix(depth)))
+                guard seenDirs.insert(p).inserted else { continue }
+                switch state.entry(p) {
+                case .directory: continue
+                case .table:
+                    throw PixeltableError(.invalidConfiguration, "\(path): '\(p)' is a table in the catalog, but the file needs a directory there")
+                case nil:
+                    entries.append(SchemaPlan.Entry(path: p, kind: "dir", action: "create", changes: [.init(op: "create", target: "dir \(p)", isDestructive: false)]))
+                    steps.append(.createDirectory(p))
+                }
+            }
+        }
+
+        for t in tables {
+            switch state.entry(t.path) {
+            case nil:
+                var changes = [SchemaPlan.Change(op: "create", target: "table \(t.path)", isDestructive: false)]
+                changes += t.columns.map { .init(op: "add", target: "column \($0.name)", detail: columnType(t, $0).description, isDestructive: false) }
+                changes += t.computed.map { .init(op: "add", target: "computed column \($0.name)", detail: $0.expression.text, isDestructive: false) }
+                changes += t.indexes.map { .init(op: "add", target: "index \($0.name ?? "idx_\($0.column)")", detail: $0.column, isDestructive: false) }
+                changes += t.embeddingIndexes.map { .init(op: "add", target: "embedding index \($0.name ?? "\($0.column)_embedding")", detail: $0.embedding, isDestructive: false) }
+                entries.append(SchemaPlan.Entry(path: t.path, kind: "table", action: "create", changes: changes))
+                steps.append(.createTable(t))
+            case .directory:
+                throw PixeltableError(.invalidConfiguration, "\(t.location): '\(t.path)' is a directory in the catalog, not a table")
+            case .table(let s):
+                let (changes, tableSteps) = try diffTable(t, s)
+                entries.append(SchemaPlan.Entry(path: t.path, kind: "table", action: changes.isEmpty ? "none" : "alter", changes: changes))
+                steps += tableSteps
+            }
+        }
+
+        for v in views {
+            let (filterDisplay, _) = try virtual.viewFilter(v)
+            switch state.entry(v.path) {
+            case nil:
+                entries.append(SchemaPlan.Entry(path: v.path, kind: "view", action: "create", changes: [.init(op: "create", target: "view \(v.path)", detail: v.filter?.text, isDestructive: false)]))
+                steps.append(.createView(v))
+            case .directory:
+                throw PixeltableError(.invalidConfiguration, "\(v.location): '\(v.path)' is a directory in the catalog, not a view")
+            case .table(let s):
+                guard s.kind == .view else {
+                    throw PixeltableError(.schemaMismatch, "\(v.location): No schema update can reconcile '\(v.path)': the catalog holds a table there and the file declares a view; adjust it manually.")
+                }
+                let currentBase = s.baseID.flatMap { state.tables[$0]?.path }
+                let currentFilter = s.ownFilterSyntax.map { SyntaxCoding.display($0) { s.byID[$0]?.name ?? "#\($0)" } }
+                if currentBase != v.base || currentFilter != filterDisplay || (s.schema.comment ?? "") != (v.comment ?? "") {
+                    if !state.views(of: s.id).isEmpty {
+                        throw PixeltableError(.schemaMismatch, "\(v.location): view '\(v.path)' changed, but other views depend on it; drop them first")
+                    }
+                    entries.append(SchemaPlan.Entry(path: v.path, kind: "view", action: "replace", changes: [.init(op: "replace", target: "view \(v.path)", detail: v.filter?.text, isDestructive: false)]))
+                    steps += [.dropView(v.path), .createView(v)]
+                } else {
+                    entries.append(SchemaPlan.Entry(path: v.path, kind: "view", action: "none", changes: []))
+                }
+            }
+        }
+
+        let declared = Set(tables.map(\.path) + views.map(\.path))
+        let scopes = Set(directories.map(\.path))
+        let extras = state.tables.values.map(\.path).filter { p in !declared.contains(p) && scopes.contains { $0.contains(p) } }.sorted()
+        return SchemaPlan(file: path, entries: entries, extras: extras, steps: steps)
+    }
+
+    func columnType(_ t: TableDecl, _ c: ColumnDecl) -> ColumnType {
+        t.primaryKey.contains(c.name) ? c.type.required : c.type
+    }
+
+    /// The changes that bring an existing table in line with its declaration.
+    func diffTable(_ t: TableDecl, _ s: TableSnapshot) throws(PixeltableError) -> ([SchemaPlan.Change], [SchemaPlan.Step]) {
+        guard s.kind == .table else {
+            throw PixeltableError(.schemaMismatch, "\(t.location): No schema update can reconcile '\(t.path)': the catalog holds a view there and the file declares a table; adjust it manually.")
+        }
+        let currentPK = s.primaryKey.map(\.name)
+        if currentPK != t.primaryKey {
+            throw PixeltableError(
+                .schemaMismatch,
+                "\(t.location): No schema update can reconcile '\(t.path)': its primary key is [\(currentPK.joined(separator: ", "))] in the catalog and [\(t.primaryKey.joined(separator: ", "))] in the file; adjust the table manually.")
+        }
+        var changes: [SchemaPlan.Change] = []
+        var drops: [SchemaPlan.Step] = []
+        var adds: [SchemaPlan.Step] = []
+        var alters: [SchemaPlan.Step] = []
+        let declaredNames = Set(t.columns.map(\.name) + t.computed.map(\.name))
+
+        // Columns the file no longer declares: computed ones (dependents) first.
+        let removed = s.columns.filter { !declaredNames.contains($0.name) }.sorted { a, b in a.isComputed && !b.isComputed || (a.isComputed == b.isComputed && a.id > b.id) }
+        for c in removed {
+            changes.append(.init(op: "drop", target: "\(c.isComputed ? "computed column" : "column") \(c.name)", isDestructive: true))
+            drops.append(.dropColumn(t.path, c.name))
+        }
+        var replacedStored: [ColumnDecl] = []
+        for c in t.columns {
+            let type = columnType(t, c)
+            guard let cur = s.byName[c.name] else {
+                changes.append(.init(op: "add", target: "column \(c.name)", detail: type.description, isDestructive: false))
+                adds.append(.addColumn(t.path, c))
+                continue
+            }
+            if cur.isComputed || cur.type != type {
+                changes.append(.init(op: "replace", target: "column \(c.name)", detail: "\(cur.isComputed ? "computed" : cur.type.description) -> \(type.description)", isDestructive: true))
+                drops.append(.dropColumn(t.path, c.name))
+                replacedStored.append(c)
+            } else if (cur.record.comment ?? "") != (c.comment ?? "") {
+                changes.append(.init(op: "alter", target: "column \(c.name)", detail: "comment", isDestructive: false))
+                alters.append(.setColumnComment(t.path, c.name, c.comment))
+            }
+        }
+        adds += replacedStored.map { .addColumn(t.path, $0) }
+        for c in t.computed {
+            guard let cur = s.byName[c.name] else {
+                changes.append(.init(op: "add", target: "computed column \(c.name)", detail: c.expression.text, isDestructive: false))
+                adds.append(.addComputed(t.path, c))
+                continue
+            }
+            let declaredText = normalized(c.expression.text, in: s)
+            let sameType = c.type.map { $0.optional == cur.type } ?? true
+            if !cur.isComputed || s.displayExpression(cur) != declaredText || cur.record.stored != c.stored || cur.record.onError != c.onError || !sameType {
+                let was = cur.isComputed ? (s.displayExpression(cur) ?? "?") : "stored \(cur.type.description)"
+                changes.append(.init(op: "replace", target: "computed column \(c.name)", detail: "\(was) -> \(c.expression.text)", isDestructive: true))
+                drops.append(.dropColumn(t.path, c.name))
+                adds.append(.addComputed(t.path, c))
+            } else if (cur.record.comment ?? "") != (c.comment ?? "") {
+                changes.append(.init(op: "alter", target: "computed column \(c.name)", detail: "comment", isDestructive: false))
+                alters.append(.setColumnComment(t.path, c.name, c.comment))
+            }
+        }
+        if (s.schema.comment ?? "") != (t.comment ?? "") {
+            changes.append(.init(op: "alter", target: "table comment", isDestructive: false))
+            alters.append(.setTableComment(t.path, t.comment))
+        }
+        // Indexes: by name.
+        let currentIdx = s.storageSchema.indexes.filter { !$0.isAutomatic }
+        var wanted: [String: SchemaPlan.Step] = [:]
+        var wantedDetail: [String: String] = [:]
+        for i in t.indexes {
+            let name = i.name ?? "idx_\(i.column)"
+            wanted[name] = .createIndex(t.path, i)
+            wantedDetail[name] = "btree \(i.column)"
+        }
+        for i in t.embeddingIndexes {
+            let name = i.name ?? "\(i.column)_embedding"
+            wanted[name] = .createEmbeddingIndex(t.path, i)
+            wantedDetail[name] = "embedding \(i.column) \(i.embedding) \(i.metric)"
+        }
+        var indexDrops: [SchemaPlan.Step] = []
+        var indexAdds: [SchemaPlan.Step] = []
+        let droppedColumns = Set(removed.map(\.name) + replacedStored.map(\.name))
+        for idx in currentIdx {
+            let colName = s.byID[idx.columnID]?.name ?? ""
+            let detail = idx.kind == .btree ? "btree \(colName)" : "embedding \(colName) \(idx.embedding ?? "") \(idx.metric ?? "cosine")"
+            if wanted[idx.name] == nil {
+                changes.append(.init(op: "drop", target: "index \(idx.name)", isDestructive: false))
+                if !droppedColumns.contains(colName) { indexDrops.append(.dropIndex(t.path, idx.name)) }
+            } else if wantedDetail[idx.name] != detail || droppedColumns.contains(colName) {
+                changes.append(.init(op: "replace", target: "index \(idx.name)", detail: wantedDetail[idx.name], isDestructive: false))
+                if !droppedColumns.contains(colName) { indexDrops.append(.dropIndex(t.path, idx.name)) }
+                indexAdds.append(wanted[idx.name]!)
+            }
+        }
+        for (name, step) in wanted.sorted(by: { $0.key < $1.key }) where !currentIdx.contains(where: { $0.name == name }) {
+            changes.append(.init(op: "add", target: "index \(name)", detail: wantedDetail[name], isDestructive: false))
+            indexAdds.append(step)
+        }
+        return (changes, indexDrops + drops + adds + alters + indexAdds)
+    }
+
+    /// An expression's display form in a table's scope, or the text itself if it does not bind.
+    func normalized(_ text: String, in s: TableSnapshot) -> String {
+        guard let syntax = try? ExpressionParser.parse(text), let (_, stored) = try? ExpressionBinder(scope: s.scope, source: text).bind(syntax) else {
+            return text
+        }
+        return SyntaxCoding.display(stored) { s.byID[$0]?.name ?? "#\($0)" }
+    }
+
+    /// Applies the file: creates what is missing and changes what differs.
+    ///
+    /// - Parameter allowDestructive: Also make changes that drop or alter stored data; without
+    ///   it such a plan is refused (DESTRUCTIVE_SCHEMA_CHANGE) and nothing is changed.
+    /// - Returns: The plan that was applied (in agreement when nothing had to change).
+    @discardableResult
+    public func apply(_ catalog: Catalog, allowDestructive: Bool = false) async throws(PixeltableError) -> SchemaPlan {
+        let plan = try await plan(catalog)
+        if plan.isDestructive && !allowDestructive {
+            let list = plan.changes.filter(\.isDestructive).map(\.target).joined(separator: ", ")
+            throw PixeltableError(.destructiveSchemaChange, "\(path): applying it would drop or alter stored data (\(list)); rerun with --allow-destructive to apply")
+        }
+        for step in plan.steps {
+            try await Self.run(step, catalog)
+        }
+        return plan
+    }
+
+    static func run(_ step: SchemaPlan.Step, _ catalog: Catalog) async throws(PixeltableError) {
+        switch step {
+        case .createDirectory(let p):
+            try await catalog.createDirectory(p.description, ifExists: .ignore)
+        case .createTable(let t):
+            var specs = t.columns.map { ColumnSpec($0.name, $0.type, comment: $0.comment) }
+            for c in t.computed {
+                var s = ColumnSpec.computed(c.name, c.expression.text, stored: c.stored, onError: c.onError, comment: c.comment)
+                s.type = c.type
+                specs.append(s)
+            }
+            let table = try await catalog.createTable(t.path.description, columns: specs, primaryKey: t.primaryKey, comment: t.comment)
+            for i in t.indexes { try await table.createIndex(on: i.column, name: i.name) }
+            for i in t.embeddingIndexes { try await table.createEmbeddingIndex(on: i.column, name: i.name, embedding: i.embedding, metric: i.metric) }
+        case .dropColumn(let p, let name):
+            try await catalog.table(p.description).dropColumn(name)
+        case .addColumn(let p, let c):
+            try await catalog.table(p.description).addColumn(c.name, c.type, comment: c.comment)
+        case .addComputed(let p, let c):
+            try await catalog.table(p.description).addComputedColumn(c.name, expression: c.expression.text, stored: c.stored, onError: c.onError, comment: c.comment, type: c.type)
+        case .setColumnComment(let p, let name, let comment):
+            try await catalog.table(p.description).setColumnComment(name, comment)
+        case .setTableComment(let p, let comment):
+            try await catalog.table(p.description).setComment(comment)
+        case .createIndex(let p, let i):
+            try await catalog.table(p.description).createIndex(on: i.column, name: i.name)
+        case .createEmbeddingIndex(let p, let i):
+            try await catalog.table(p.description).createEmbeddingIndex(on: i.column, name: i.name, embedding: i.embedding, metric: i.metric)
+        case .dropIndex(let p, let name):
+            try await catalog.table(p.description).dropIndex(name)
+        case .dropView(let p):
+            try await catalog.drop(p.description)
+        case .createView(let v):
+            try await catalog.createView(v.path.description, base: v.base.description, filter: v.filter?.text, comment: v.comment)
+        }
+    }
+}

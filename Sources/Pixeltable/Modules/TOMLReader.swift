@@ -1,0 +1,105 @@
+/// Reads typed values out of a parsed TOML table, with errors that name the file, the line and
+/// the key — for module files and service configs alike.
+public struct TOMLReader: Sendable {
+    /// The table being read.
+    public let table: TOMLTable
+    /// The file it came from, for messages.
+    public let file: String
+    /// Where the table is, e.g. `[[service.routes]]` or `[[table]] 'myapp/docs'`, for messages.
+    public let context: String
+    /// The line of the table's header (or of the key that holds it).
+    public let line: Int
+
+    /// A reader over `table`.
+    public init(_ table: TOMLTable, file: String, context: String, line: Int) {
+        self.table = table
+        self.file = file
+        self.context = context
+        self.line = line
+    }
+
+    /// An INVALID_CONFIGURATION error at `line`: `file:line: message`.
+    public func error(_ message: String, line: Int? = nil) -> PixeltableError {
+        PixeltableError(.invalidConfiguration, "\(file):\(line ?? self.line): \(message)")
+    }
+
+    /// Fails on the first key not in `allowed`.
+    public func checkKeys(_ allowed: [String]) throws(PixeltableError) {
+        for (key, node) in table.entries where !allowed.contains(key) {
+            var hint = ""
+            if let close = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }), editDistance(close, key) <= 2 {
+                hint = "; did you mean '\(close)'?"
+            }
+            throw error("unknown key '\(key)' in \(context)\(hint) (allowed: \(allowed.joined(separator: ", ")))", line: node.line)
+        }
+    }
+
+    /// The node at `key`, failing if required and missing.
+    public func node(_ key: String, required: Bool = false) throws(PixeltableError) -> TOMLNode? {
+        if let n = table[key] { return n }
+        if required { throw error("missing required key '\(key)' in \(context)") }
+        return nil
+    }
+
+    /// A string value.
+    public func string(_ key: String, required: Bool = false) throws(PixeltableError) -> String? {
+        guard let n = try node(key, required: required) else { return nil }
+        guard case .string(let s) = n.value else { throw typeError(key, n, "a string") }
+        return s
+    }
+
+    /// An integer value.
+    public func int(_ key: String, required: Bool = false) throws(PixeltableError) -> Int? {
+        guard let n = try node(key, required: required) else { return nil }
+        guard case .integer(let i) = n.value, let v = Int(exactly: i) else { throw typeError(key, n, "an integer") }
+        return v
+    }
+
+    /// A boolean value.
+    public func bool(_ key: String, required: Bool = false) throws(PixeltableError) -> Bool? {
+        guard let n = try node(key, required: required) else { return nil }
+        guard case .boolean(let b) = n.value else { throw typeError(key, n, "true or false") }
+        return b
+    }
+
+    /// A list of strings.
+    public func stringList(_ key: String, required: Bool = false) throws(PixeltableError) -> [String]? {
+        guard let n = try node(key, required: required) else { return nil }
+        guard case .array(let items) = n.value else { throw typeError(key, n, "a list of strings") }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let s) = item.value else { throw typeError(key, item, "a list of strings") }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// A nested table as a reader.
+    public func subtable(_ key: String, context: String) throws(PixeltableError) -> TOMLReader? {
+        guard let n = table[key] else { return nil }
+        guard case .table(let t) = n.value else { throw typeError(key, n, "a table") }
+        return TOMLReader(t, file: file, context: context, line: n.line)
+    }
+
+    /// An array of tables (`[[key]]`) as readers; a single table counts as one element.
+    public func tables(_ key: String, context: (Int) -> String) throws(PixeltableError) -> [TOMLReader] {
+        guard let n = table[key] else { return [] }
+        switch n.value {
+        case .array(let items):
+            var out: [TOMLReader] = []
+            for (i, item) in items.enumerated() {
+                guard case .table(let t) = item.value else { throw typeError(key, item, "a table") }
+                out.append(TOMLReader(t, file: file, context: context(i), line: item.line))
+            }
+            return out
+        case .table(let t):
+            return [TOMLReader(t, file: file, context: context(0), line: n.line)]
+        default:
+            throw typeError(key, n, "an array of tables ([[\(key)]])")
+        }
+    }
+
+    func typeError(_ key: String, _ n: TOMLNode, _ expected: String) -> PixeltableError {
+        error("'\(key)' in \(context) must be \(expected), not \(n.value.typeName)", line: n.line)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Pixeltable
+
+/// Pixeltable's documented configuration settings, their values and where each came from.
+enum ConfigSettings {
+    struct Setting {
+        let section: String
+        let key: String
+        let type: String
+        let description: String
+        /// Settings such as `file_cache_size_g` can only be set in the config file.
+        var fileOnly = false
+
+        var envName: String { "\(section)_\(key)".uppercased() }
+        var isSensitive: Bool {
+            let k = key.lowercased()
+            return ["key", "token", "secret", "password"].contains { k.hasSuffix($0) } || k == "otlp_headers"
+        }
+    }
+
+    static let settings: [Setting] = [
+        Setting(section: "pixeltable", key: "file_cache_size_g", type: "float", description: "Maximum size of the file cache, in GiB", fileOnly: true),
+        Setting(section: "pixeltable", key: "file_cache_lease_s", type: "int", description: "How long a cached file is leased, in seconds", fileOnly: true),
+        Setting(section: "pixeltable", key: "time_zone", type: "str", description: "Time zone for naive timestamps"),
+        Setting(section: "pixeltable", key: "hide_warnings", type: "bool", description: "Suppress warnings"),
+        Setting(section: "pixeltable", key: "verbosity", type: "int", description: "Console verbosity (0-2)"),
+        Setting(section: "pixeltable", key: "api_key", type: "str", description: "API key for Pixeltable cloud"),
+        Setting(section: "pixeltable", key: "input_media_dest", type: "str", description: "Default destination for uploaded media"),
+        Setting(section: "pixeltable", key: "output_media_dest", type: "str", description: "Default destination for computed media"),
+        Setting(section: "anthropic", key: "api_key", type: "str", description: "Anthropic API key"),
+        Setting(section: "fireworks", key: "api_key", type: "str", description: "Fireworks API key"),
+        Setting(section: "gemini", key: "api_key", type: "str", description: "Google Gemini API key"),
+        Setting(section: "groq", key: "api_key", type: "str", description: "Groq API key"),
+        Setting(section: "mistral", key: "api_key", type: "str", description: "Mistral API key"),
+        Setting(section: "openai", key: "api_key", type: "str", description: "OpenAI API key"),
+        Setting(section: "openai", key: "base_url", type: "str", description: "OpenAI-compatible API base URL"),
+        Setting(section: "replicate", key: "api_token", type: "str", description: "Replicate API token"),
+        Setting(section: "together", key: "api_key", type: "str", description: "Together AI API key"),
+    ]
+
+    /// The config file in effect: `PIXELTABLE_CONFIG`, else `<home>/config.toml`.
+    static func configFile(home: HomeDirectory, environment env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        env["PIXELTABLE_CONFIG"].flatMap { $0.isEmpty ? nil : HomeDirectory.absolute($0) } ?? home.configFile
+    }
+
+    /// Section → key → value from the config file (empty when absent); an unreadable file is an error.
+    static func fileValues(_ path: String) throws(PixeltableError) -> [String: [String: TOMLValue]] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PixeltableError(.invalidConfiguration, "Could not read config file: \(path)")
+        }
+        let root: TOMLTable
+        do { root = try TOMLParser.parse(text, file: path) } catch {
+            throw PixeltableError(.invalidConfiguration, "Could not read config file: \(path) (\(error.description))")
+        }
+        var out: [String: [String: TOMLValue]] = [:]
+        for (section, node) in root.entries {
+            guard case .table(let t) = node.value else { continue }
+            for (k, v) in t.entries { out[section, default: [:]][k] = v.value }
+        }
+        return out
+    }
+
+    static func display(_ v: TOMLValue) -> JSONValue {
+        switch v {
+        case .string(let s), .datetime(let s): return .string(s)
+        case .integer(let i): return .int(i)
+        case .float(let d): return .double(d)
+        case .boolean(let b): return .bool(b)
+        default: return .string("\(v)")
+        }
+    }
+
+    /// The `/api/config` report.
+    static func report(home: HomeDirectory, environment env: [String: String] = ProcessInfo.processInfo.environment) throws(PixeltableError) -> JSONValue {
+        let file = configFile(home: home, environment: env)
+        let values = try fileValues(file)
+        var entries: [JSONValue] = []
+        var names: [String] = []
+        for s in settings {
+            var value: JSONValue = .null
+            var source = "unset"
+            if !s.fileOnly, let v = env[s.envName], !v.isEmpty {
+                value = .string(v)
+                source = "env"
+            } else if let v = values[s.section]?[s.key] {
+                value = display(v)
+                source = file
+            }
+            if s.isSensitive && source != "unset" { value = "<redacted>" }
+            if !s.fileOnly { names.append(s.envName) }
+            entries.append([
+                "section": .string(s.section), "key": .string(s.key), "value": value, "source": .string(source),
+                "description": .string(s.description), "expected_type": .string(s.type),
+            ])
+        }
+        return ["config_file": .string(file), "entries": .array(entries), "env_var_names": .array(names.map { .string($0) })]
+    }
+}

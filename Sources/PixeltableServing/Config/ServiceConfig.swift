@@ -1,0 +1,117 @@
+import Foundation
+import Pixeltable
+
+/// One route of a service file (`[[service.routes]]`).
+public struct RouteConfig: Sendable, Hashable {
+    /// `insert`, `update`, `delete` or `query` (`compute` is accepted as an alias of insert).
+    public var type: String
+    public var path: String
+    public var background: Bool = false
+    public var table: String?
+    public var query: String?
+    public var inputs: [String]?
+    public var uploadFileInputs: [String]?
+    public var outputs: [String]?
+    public var returnFileResponse: Bool = false
+    public var exportSQL: SQLExport?
+    public var matchColumns: [String]?
+    public var oneRow: Bool = false
+    public var method: QueryMethod = .post
+    /// Where the route is declared (for messages); `nil` for routes built from flags.
+    public var location: SourceLocation?
+
+    /// A route of the given type at `path`.
+    public init(type: String, path: String) {
+        self.type = type
+        self.path = path
+    }
+
+    /// The route as `model_dump`: `path, background, type`, then the type's own fields, with
+    /// nulls for unset lists.
+    public var json: JSONValue {
+        func list(_ l: [String]?) -> JSONValue { l.map { .array($0.map { .string($0) }) } ?? .null }
+        var o: JSONObject = ["path": .string(path), "background": .bool(background), "type": .string(type)]
+        switch type {
+        case "insert", "compute":
+            o["table"] = table.map { .string($0) } ?? .null
+            o["inputs"] = list(inputs)
+            o["uploadfile_inputs"] = list(uploadFileInputs)
+            o["outputs"] = list(outputs)
+            o["return_fileresponse"] = .bool(returnFileResponse)
+            o["export_sql"] = exportSQL.map(Self.exportJSON) ?? .null
+        case "update":
+            o["table"] = table.map { .string($0) } ?? .null
+            o["inputs"] = list(inputs)
+            o["outputs"] = list(outputs)
+            o["return_fileresponse"] = .bool(returnFileResponse)
+            o["export_sql"] = exportSQL.map(Self.exportJSON) ?? .null
+        case "delete":
+            o["table"] = table.map { .string($0) } ?? .null
+            o["match_columns"] = list(matchColumns)
+        default:
+            o["query"] = query.map { .string($0) } ?? .null
+            o["inputs"] = list(inputs)
+            o["uploadfile_inputs"] = list(uploadFileInputs)
+            o["one_row"] = .bool(oneRow)
+            o["return_fileresponse"] = .bool(returnFileResponse)
+            o["method"] = .string(method.rawValue)
+        }
+        return .object(o)
+    }
+
+    static func exportJSON(_ e: SQLExport) -> JSONValue {
+        ["db_connect": .string(e.dbConnect), "table": .string(e.table), "db_schema": e.dbSchema.map { .string($0) } ?? .null, "method": .string(e.method)]
+    }
+}
+
+/// A service: routes plus where and how to serve them (`[[service]]`).
+public struct ServiceConfig: Sendable, Hashable {
+    public var name: String
+    /// The OpenAPI title; the service name when absent.
+    public var title: String?
+    public var prefix: String = ""
+    public var host: String = "0.0.0.0"
+    public var port: Int = 8000
+    /// Module files applied at start (`myapp.schema` is `myapp/schema.toml`).
+    public var modules: [String] = []
+    public var routes: [RouteConfig] = []
+    /// The file the service was declared in, if any.
+    public var file: String?
+    /// The directory module names and query references are resolved in first.
+    public var directory: String
+
+    /// A service with no routes.
+    public init(name: String, directory: String = FileManager.default.currentDirectoryPath) {
+        self.name = name
+        self.directory = directory
+    }
+
+    /// The service as `model_dump`: `name, prefix, host, port, modules, routes`.
+    public var json: JSONValue {
+        [
+            "name": .string(name), "prefix": .string(prefix), "host": .string(host), "port": .int(Int64(port)),
+            "modules": .array(modules.map { .string($0) }), "routes": .array(routes.map(\.json)),
+        ]
+    }
+
+    /// Whether `name` is a valid service name: an identifier, hyphens allowed, not starting
+    /// with `-` or `_`.
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.first, first != "-", first != "_" else { return false }
+        let body = name.replacingOccurrences(of: "-", with: "_")
+        guard let f = body.first, f.isLetter || f == "_" else { return false }
+        return body.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+    }
+
+    /// Checks the fields a config file or command line can get wrong.
+    public func validate() throws(PixeltableError) {
+        guard Self.isValidName(name) else { throw PixeltableError(.invalidConfiguration, "'\(name)' is not a valid Pixeltable identifier") }
+        guard prefix.isEmpty || prefix.hasPrefix("/") else {
+            throw PixeltableError(.invalidConfiguration, "prefix must be empty or start with '/' (got '\(prefix)')")
+        }
+        guard port >= 0 && port < 65536 else { throw PixeltableError(.invalidConfiguration, "port must be between 0 and 65535 (got \(port))") }
+        for r in routes where !r.path.hasPrefix("/") {
+            throw PixeltableError(.invalidConfiguration, "\(r.location.map { "\($0): " } ?? "")path must start with '/' (got '\(r.path)')")
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import Pixeltable
+
+/// Builds the OpenAPI 3.1 document of a router from its routes' column and parameter types,
+/// with FastAPI's component names (`Body_{operation}`, `{PathStr}Response`, …).
+enum OpenAPIBuilder {
+    /// Pydantic's default field title: `query_text` → `Query Text`.
+    static func title(_ name: String) -> String {
+        name.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
+    }
+
+    static func mediaType(_ k: ColumnType.Kind) -> String {
+        switch k {
+        case .image: return "image/*"
+        case .video: return "video/*"
+        case .audio: return "audio/*"
+        default: return "application/octet-stream"
+        }
+    }
+
+    /// The JSON schema of values of a type (without nullability).
+    static func baseSchema(_ t: ColumnType, output: Bool) -> JSONObject {
+        switch t.kind {
+        case .string: return ["type": "string"]
+        case .int: return ["type": "integer"]
+        case .float: return ["type": "number"]
+        case .bool: return ["type": "boolean"]
+        case .timestamp: return ["type": "string", "format": "date-time"]
+        case .date: return ["type": "string", "format": "date"]
+        case .uuid: return ["type": "string", "format": "uuid"]
+        case .json: return [:]
+        case .array: return ["type": "array", "items": [:]]
+        case .binary: return ["type": "string", "format": "binary"]
+        case .image, .video, .audio, .document:
+            if output { return ["type": "string", "format": "uri", "contentMediaType": .string(mediaType(t.kind))] }
+            return ["type": "string"]
+        }
+    }
+
+    /// A property's schema: nullable types as `anyOf [T, null]` with `default: null`.
+    static func property(_ name: String, _ t: ColumnType, comment: String?, output: Bool, defaultValue: Value? = nil, optional: Bool = false) -> JSONValue {
+        var s: JSONObject
+        let base = baseSchema(t, output: output)
+        if t.nullable && t.kind != .json {
+            s = ["anyOf": [.object(base), ["type": "null"]]]
+        } else {
+            s = base
+        }
+        s["title"] = .string(title(name))
+        if let comment, !comment.isEmpty { s["description"] = .string(comment) }
+        if let d = defaultValue {
+            s["default"] = d.json
+        } else if t.nullable && (output || optional) {
+            s["default"] = .null
+        }
+        return .object(s)
+    }
+
+    static func objectSchema(_ name: String, _ props: [(String, JSONValue, Bool)]) -> JSONValue {
+        var o: JSONObject = [:]
+        var properties = JSONObject()
+        for (k, v, _) in props { properties[k] = v }
+        o["properties"] = .object(properties)
+        o["type"] = "object"
+        let required = props.filter(\.2).map { JSONValue.string($0.0) }
+        if !required.isEmpty { o["required"] = .array(required) }
+        o["title"] = .string(name)
+        return .object(o)
+    }
+
+    /// A schema inferred from an example JSON value.
+    static func inferSchema(_ v: JSONValue, title: String? = nil) -> JSONValue {
+        var o: JSONObject
+        switch v {
+        case .null: o = ["type": "null"]
+        case .bool: o = ["type": "boolean"]
+        case .int: o = ["type": "integer"]
+        case .double: o = ["type": "number"]
+        case .string: o = ["type": "string"]
+        case .array(let items): o = ["type": "array", "items": items.first.map { inferSchema($0) } ?? [:]]
+        case .object(let obj):
+            var props = JSONObject()
+            for (k, x) in obj {
+                var p = inferSchema(x).objectValue ?? JSONObject()
+                p["title"] = .string(Self.title(k))
+                props[k] = .object(p)
+            }
+            o = ["properties": .object(props), "type": "object"]
+            let required = obj.pairs.filter { !$0.value.isNull }.map { JSONValue.string($0.key) }
+            if !required.isEmpty { o["required"] = .array(required) }
+        }
+        if let title { o["title"] = .string(title) }
+        return .object(o)
+    }
+
+    static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
+
+    static func jsonContent(_ schema: JSONValue) -> JSONValue { ["application/json": ["schema": schema]] }
+
+    static let validationResponse: JSONValue = ["description": "Validation Error", "content": jsonContent(ref("HTTPValidationError"))]
+
+    static func standardComponents() -> JSONObject {
+        [
+            "HTTPValidationError": [
+                "properties": ["detail": ["items": ref("ValidationError"), "type": "array", "title": "Detail"]], "type": "object",
+                "title": "HTTPValidationError",
+            ],
+            "ValidationError": [
+                "properties": [
+                    "loc": ["items": ["anyOf": [["type": "string"], ["type": "integer"]]], "type": "array", "title": "Location"],
+                    "msg": ["type": "string", "title": "Message"], "type": ["type": "string", "title": "Error Type"],
+                ],
+                "type": "object", "required": ["loc", "msg", "type"], "title": "ValidationError",
+            ],
+            "BackgroundJobResponse": [
+                "properties": ["id": ["type": "string", "title": "Id"], "job_url": ["type": "string", "title": "Job Url"]], "type": "object",
+                "required": ["id", "job_url"], "title": "BackgroundJobResponse",
+            ],
+            "JobStatusResponse": [
+                "properties": [
+                    "status": ["type": "string", "enum": ["pending", "done", "error"], "title": "Status"],
+                    "error": ["anyOf": [["type": "string"], ["type": "null"]], "title": "Error", "default": .null],
+                    "result": ["title": "Result", "default": .null],
+                ],
+                "type": "object", "required": ["status"], "title": "JobStatusResponse",
+            ],
+        ]
+    }
+
+    static func document(_ routes: [RouteSpec], title docTitle: String, prefix: String) -> JSONValue {
+        var paths = JSONObject()
+        var components = standardComponents()
+        for spec in routes {
+            let method = spec.method.rawValue
+            let opID = (spec.endpointName + spec.path).map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "_" }.map(String.init).joined() + "_" + method
+            var op: JSONObject = ["summary": .string(title(spec.endpointName)), "operationId": .string(opID)]
+            // Request.
+            if spec.method == .get {
+                op["parameters"] = .array(
+                    spec.inputs.map { i in
+                        var p: JSONObject = ["name": .string(i.name), "in": "query", "required": .bool(i.required)]
+                        p["schema"] = property(i.name, i.type, comment: nil, output: false, defaultValue: i.defaultValue, optional: !i.required)
+                        if let c = i.comment { p["description"] = .string(c) }
+                        return .object(p)
+                    })
+            } else if !spec.inputs.isEmpty {
+                let bodyName = "Body_\(opID)"
+                components[bodyName] = objectSchema(
+                    bodyName, spec.inputs.map { i in (i.name, property(i.name, i.type, comment: i.comment, output: false, defaultValue: i.defaultValue, optional: !i.required), i.required) })
+                op["requestBody"] = ["content": jsonContent(ref(bodyName)), "required": .bool(spec.inputs.contains { $0.required })]
+            }
+            // Response.
+            let responseSchema: JSONValue
+            if spec.background {
+                responseSchema = ref("BackgroundJobResponse")
+            } else if let custom = spec.transformSchema {
+                let name = custom["title"]?.stringValue ?? "\(spec.pathStr)Response"
+                components[name] = custom
+                responseSchema = ref(name)
+            } else {
+                switch spec.kind {
+                case .delete:
+                    components["DeleteResponse"] = objectSchema("DeleteResponse", [("num_rows", ["type": "integer", "title": "Num Rows"], true)])
+                    responseSchema = ref("DeleteResponse")
+                case .query:
+                    let rowName = "\(spec.pathStr)RowResponse"
+                    let rowProps = spec.outputs.map { o in (o.name, property(o.name, o.type, comment: o.comment, output: true), !o.type.nullable) }
+                    if spec.returnScalar {
+                        let item = rowProps.first?.1 ?? [:]
+                        responseSchema = spec.oneRow ? item : ["type": "array", "items": item, "title": .string("\(spec.pathStr)Response")]
+                    } else {
+                        components[rowName] = objectSchema(rowName, rowProps)
+                        if spec.oneRow {
+                            responseSchema = ref(rowName)
+                        } else {
+                            let wrapper = "\(spec.pathStr)Response"
+                            components[wrapper] = objectSchema(wrapper, [("rows", ["items": ref(rowName), "type": "array", "title": "Rows", "description": "Query result rows"], true)])
+                            responseSchema = ref(wrapper)
+                        }
+                    }
+                default:
+                    let name = "\(spec.pathStr)Response"
+                    components[name] = objectSchema(name, spec.outputs.map { o in (o.name, property(o.name, o.type, comment: o.comment, output: true), !o.type.nullable) })
+                    responseSchema = ref(name)
+                }
+            }
+            op["responses"] = ["200": ["description": "Successful Response", "content": jsonContent(responseSchema)], "422": validationResponse]
+            var item = paths[prefix + spec.path]?.objectValue ?? JSONObject()
+            item[method] = .object(op)
+            paths[prefix + spec.path] = .object(item)
+        }
+        paths[prefix + "/jobs/{job_id}"] = [
+            "get": [
+                "summary": "Job status", "operationId": "pxt_serve_job_status",
+                "parameters": [["name": "job_id", "in": "path", "required": true, "schema": ["type": "string", "title": "Job Id"]]],
+                "responses": ["200": ["description": "Successful Response", "content": jsonContent(ref("JobStatusResponse"))], "422": validationResponse],
+            ]
+        ]
+        paths[prefix + "/media/{path}"] = [
+            "get": [
+                "summary": "Media file", "operationId": "pxt_serve_media",
+                "parameters": [["name": "path", "in": "path", "required": true, "schema": ["type": "string", "title": "Path"]]],
+                "responses": ["200": ["description": "Successful Response"], "422": validationResponse],
+            ]
+        ]
+        return [
+            "openapi": "3.1.0", "info": ["title": .string(docTitle), "version": .string("0.1.0")], "paths": .object(paths),
+            "components": ["schemas": .object(JSONObject(components.pairs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))],
+        ]
+    }
+}
+
+extension ServiceRouter {
+    /// The OpenAPI 3.1 document of the registered routes, served at `/openapi.json`.
+    public var openAPIDocument: JSONValue {
+        OpenAPIBuilder.document(allRoutes, title: configuration.title, prefix: prefix)
+    }
+}

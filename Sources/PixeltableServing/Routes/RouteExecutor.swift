@@ -1,0 +1,106 @@
+import Pixeltable
+
+/// An answer to a route: a status and a JSON body.
+struct RouteAnswer: Sendable {
+    var status: Int
+    var body: JSONValue
+
+    static func detail(_ status: Int, _ message: String) -> RouteAnswer {
+        RouteAnswer(status: status, body: ["detail": .string(message)])
+    }
+}
+
+/// Runs routes: decodes the request, performs the operation, builds the response from the
+/// written or queried rows (no second query).
+enum RouteExecutor {
+    static let schemaChanged = "table schema changed since route was registered; please restart the service"
+
+    /// Decodes the request's fields for `spec`.
+    static func fields(_ spec: RouteSpec, body: [UInt8], query: [String: [String]]) throws(ValidationFailure) -> [String: Value] {
+        if spec.method == .get { return try RequestDecoder.decodeQuery(query, inputs: spec.inputs) }
+        return try RequestDecoder.decodeJSON(body, inputs: spec.inputs)
+    }
+
+    /// Performs the operation; errors are answers (4xx/5xx), never thrown.
+    static func perform(_ spec: RouteSpec, _ fields: [String: Value]) async -> RouteAnswer {
+        do {
+            return try await operation(spec, fields)
+        } catch let e as PixeltableError {
+            return answer(for: e, spec)
+        } catch {
+            return .detail(500, "\(error)")
+        }
+    }
+
+    static func answer(for e: PixeltableError, _ spec: RouteSpec) -> RouteAnswer {
+        if spec.schemaVersion != nil && (e.code == .schemaMismatch || e.code == .tableNotFound) {
+            return .detail(409, schemaChanged)
+        }
+        return RouteAnswer(status: e.httpStatus, body: ["detail": e.dictionary])
+    }
+
+    static func outputObject(_ row: ResultRow, _ spec: RouteSpec) -> JSONValue {
+        var o = JSONObject()
+        for out in spec.outputs { o[out.name] = (row[out.name] ?? .null).json }
+        return .object(o)
+    }
+
+    static func operation(_ spec: RouteSpec, _ fields: [String: Value]) async throws -> RouteAnswer {
+        switch spec.kind {
+        case .insert(let table):
+            var row: [String: Value] = [:]
+            for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
+            let r = try await table.insert([row], expectedSchemaVersion: spec.schemaVersion)
+            guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
+            return try await finish(spec, r.rows[0])
+        case .update(let table):
+            var row: [String: Value] = [:]
+            for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
+            let r = try await table.batchUpdate([row], ifNotExists: .ignore, expectedSchemaVersion: spec.schemaVersion)
+            if r.rows.isEmpty { return .detail(404, "row not found") }
+            guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
+            return try await finish(spec, r.rows[0])
+        case .delete(let table):
+            var match: [String: Value] = [:]
+            for i in spec.inputs { match[i.name] = fields[i.name] ?? .null }
+            let r = try await table.delete(matching: match, expectedSchemaVersion: spec.schemaVersion)
+            return RouteAnswer(status: 200, body: ["num_rows": .int(Int64(r.rowCount))])
+        case .query(let q):
+            let result = spec.oneRow ? try q.runNow(fields) : try await q.run(fields)
+            return queryAnswer(spec, result)
+        }
+    }
+
+    static func finish(_ spec: RouteSpec, _ row: ResultRow) async throws -> RouteAnswer {
+        if let transform = spec.transform {
+            var outRow = row
+            if !spec.outputs.isEmpty {
+                let names = spec.outputs.map(\.name)
+                outRow = ResultRow(columns: names, values: names.map { row[$0] ?? .null })
+            }
+            return RouteAnswer(status: 200, body: try await transform(outRow))
+        }
+        return RouteAnswer(status: 200, body: outputObject(row, spec))
+    }
+
+    static func queryAnswer(_ spec: RouteSpec, _ result: QueryResult) -> RouteAnswer {
+        if spec.oneRow {
+            if result.rows.isEmpty { return .detail(404, "query returned no rows") }
+            if result.rows.count > 1 {
+                return .detail(409, "Query returned \(result.rows.count) rows; expected exactly 1 for one_row=True. Change the query to return exactly one row.")
+            }
+            let row = result.rows[0]
+            return RouteAnswer(status: 200, body: spec.returnScalar ? row.values[0].json : row.json)
+        }
+        if spec.returnScalar { return RouteAnswer(status: 200, body: .array(result.rows.map { $0.values[0].json })) }
+        return RouteAnswer(status: 200, body: ["rows": .array(result.rows.map(\.json))])
+    }
+
+    /// The error text of a failed background job, as Starlette's `str(HTTPException)` reads:
+    /// `404: row not found`.
+    static func jobError(_ a: RouteAnswer) -> String {
+        guard let detail = a.body["detail"] else { return "\(a.status)" }
+        if case .string(let s) = detail { return "\(a.status): \(s)" }
+        return "\(a.status): \(detail.pythonRepr)"
+    }
+}

@@ -1,0 +1,77 @@
+import Pixeltable
+
+/// The HTTP method of a query route.
+public enum QueryMethod: String, Sendable, Hashable {
+    case get, post
+}
+
+/// Where each successful insert or update is also written (the `export_sql` option).
+///
+/// Declared here so that routes and service files can carry it; writing to external databases
+/// comes with SQL export support.
+public struct SQLExport: Sendable, Hashable {
+    /// Connection string of the external database.
+    public var dbConnect: String
+    /// Target table name.
+    public var table: String
+    /// Optional schema qualifier.
+    public var dbSchema: String?
+    /// `insert` (default), `update` or `merge`.
+    public var method: String
+
+    /// An export target.
+    public init(dbConnect: String, table: String, dbSchema: String? = nil, method: String = "insert") {
+        self.dbConnect = dbConnect
+        self.table = table
+        self.dbSchema = dbSchema
+        self.method = method
+    }
+}
+
+/// What a route does.
+enum RouteKind: Sendable {
+    case insert(Table)
+    case update(Table)
+    case delete(Table)
+    case query(CompiledQuery)
+
+    var name: String {
+        switch self {
+        case .insert: return "insert"
+        case .update: return "update"
+        case .delete: return "delete"
+        case .query: return "query"
+        }
+    }
+}
+
+/// A registered route with everything resolved at registration.
+struct RouteSpec: Sendable {
+    var kind: RouteKind
+    /// The path as registered (without the router's prefix).
+    var path: String
+    var method: QueryMethod
+    /// Request fields, in order, with their types (PK first for updates).
+    var inputs: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)]
+    /// Response fields, in order, with their types.
+    var outputs: [(name: String, type: ColumnType, comment: String?)]
+    var oneRow: Bool
+    var returnScalar: Bool
+    var background: Bool
+    /// The table's schema version at registration; requests answer 409 when it changed.
+    var schemaVersion: Int?
+    /// A closure route's post-processing, and the schema of what it returns.
+    var transform: (@Sendable (ResultRow) async throws -> JSONValue)?
+    var transformSchema: JSONValue?
+
+    /// FastAPI's endpoint name: `insert_generate`, `query_root`.
+    var endpointName: String {
+        let slug = path.split(separator: "/").joined(separator: "_")
+        return "\(kind.name)_\(slug.isEmpty ? "root" : slug)"
+    }
+
+    /// `''.join(seg.capitalize() for seg in path.split('/'))`: `/images/update` → `ImagesUpdate`.
+    var pathStr: String {
+        path.split(separator: "/").map { seg in seg.prefix(1).uppercased() + seg.dropFirst().lowercased() }.joined()
+    }
+}

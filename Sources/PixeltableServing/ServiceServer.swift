@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Pixeltable
+import ServiceLifecycle
+
+/// Serves a ``ServiceRouter`` over HTTP with Hummingbird until SIGINT or SIGTERM, finishing
+/// in-flight requests before it stops.
+public struct ServiceServer: Sendable {
+    /// The router to serve.
+    public let router: ServiceRouter
+    /// The bind address, e.g. `0.0.0.0` or `127.0.0.1`.
+    public let host: String
+    /// The bind port; 0 picks a free one.
+    public let port: Int
+
+    /// A server for `router` on `host:port`.
+    public init(router: ServiceRouter, host: String, port: Int) {
+        self.router = router
+        self.host = host
+        self.port = port
+    }
+
+    /// The Hummingbird router with the service mounted, `/docs` and `/openapi.json` at the root.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let r = Router(context: BasicRequestContext.self)
+        router.mount(on: r, docsPrefix: "")
+        return r
+    }
+
+    /// Runs until a shutdown signal.
+    ///
+    /// - Parameters:
+    ///   - onRunning: Called once with the bound port when the server accepts connections.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var logger = Logger(label: "pxt-serve")
+        logger.logLevel = .critical
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "pxt", reuseAddress: false),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.runService()
+        await router.jobs.drain()
+    }
+
+    /// The address people should open: `0.0.0.0` and `::` as `localhost`, IPv6 in brackets.
+    public static func displayURL(host: String, port: Int) -> String {
+        var h = host
+        if h == "0.0.0.0" || h == "::" || h.isEmpty { h = "localhost" } else if h.contains(":") { h = "[\(h)]" }
+        return "http://\(h):\(port)"
+    }
+
+    /// Whether `error` says the port is taken.
+    public static func isAddressInUse(_ error: any Error) -> Bool {
+        if let e = error as? IOError, e.errnoCode == EADDRINUSE { return true }
+        return "\(error)".contains("Address already in use")
+    }
+}
