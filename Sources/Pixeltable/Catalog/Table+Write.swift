@@ -31,8 +31,10 @@ extension Table {
         while true {
             attempt += 1
             let snap: TableSnapshot
+            var optimistic = false
             if attempt == 1, let known = catalog.lastKnownState?.tables[id] {
                 snap = known
+                optimistic = true
             } else {
                 snap = try await snapshot()
             }
@@ -45,6 +47,9 @@ extension Table {
             } catch is SchemaChanged {
                 if attempt >= 8 { throw PixeltableError(.concurrentModification, "the schema of '\(snap.path)' kept changing during the write") }
             } catch {
+                // A failure against a cached snapshot may only mean the cache is stale (a column
+                // was renamed, say): check against the current schema before reporting it.
+                if optimistic, let fresh = try? await snapshot(), fresh.schemaVersion != snap.schemaVersion { continue }
                 throw Catalog.wrap(error)
             }
         }

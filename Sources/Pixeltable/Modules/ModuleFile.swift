@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where a declaration or an expression is in a module file.
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct FileLocation: Sendable, Hashable, CustomStringConvertible {
     /// The file's path as given.
     public var file: String
     /// 1-based line.
@@ -24,10 +24,10 @@ public struct SourceExpression: Sendable, Hashable {
     /// The expression text.
     public var text: String
     /// Where the first character of the text is.
-    public var location: SourceLocation
+    public var location: FileLocation
 
     /// The location of the character at `offset` within the text.
-    func location(at offset: Int) -> SourceLocation {
+    func location(at offset: Int) -> FileLocation {
         var l = location
         if l.column > 0 { l.column += offset }
         return l
@@ -44,7 +44,7 @@ public struct ModuleFile: Sendable {
     /// A `[[dir]]`.
     public struct DirectoryDecl: Sendable, Hashable {
         public var path: CatalogPath
-        public var location: SourceLocation
+        public var location: FileLocation
     }
 
     /// A stored column in `[table.columns]`.
@@ -52,7 +52,7 @@ public struct ModuleFile: Sendable {
         public var name: String
         public var type: ColumnType
         public var comment: String?
-        public var location: SourceLocation
+        public var location: FileLocation
     }
 
     /// A `[[table.computed]]`.
@@ -63,14 +63,14 @@ public struct ModuleFile: Sendable {
         public var onError: OnError
         public var comment: String?
         public var type: ColumnType?
-        public var location: SourceLocation
+        public var location: FileLocation
     }
 
     /// A `[[table.index]]`.
     public struct IndexDecl: Sendable, Hashable {
         public var column: String
         public var name: String?
-        public var location: SourceLocation
+        public var location: FileLocation
     }
 
     /// A `[[table.embedding_index]]`.
@@ -79,7 +79,7 @@ public struct ModuleFile: Sendable {
         public var column: String
         public var embedding: String
         public var metric: String
-        public var location: SourceLocation
+        public var location: FileLocation
     }
 
     /// A `[[table]]`.
@@ -91,7 +91,7 @@ public struct ModuleFile: Sendable {
         public var computed: [ComputedDecl]
         public var indexes: [IndexDecl]
         public var embeddingIndexes: [EmbeddingIndexDecl]
-        public var location: SourceLocation
+        public var location: FileLocation
     }
 
     /// A `[[view]]`.
@@ -100,7 +100,7 @@ public struct ModuleFile: Sendable {
         public var base: CatalogPath
         public var filter: SourceExpression?
         public var comment: String?
-        public var location: SourceLocation
+        public var location: FileLocation
     }
 
     /// The file's path as given.
@@ -133,7 +133,7 @@ public struct ModuleFile: Sendable {
         let top = TOMLReader(root, file: file, context: "the module file", line: 1)
         try top.checkKeys(["dir", "table", "view", "query"])
         var m = ModuleFile(path: file)
-        func loc(_ line: Int, _ column: Int = 0) -> SourceLocation { SourceLocation(file: file, line: line, column: column) }
+        func loc(_ line: Int, _ column: Int = 0) -> FileLocation { FileLocation(file: file, line: line, column: column) }
         func expr(_ r: TOMLReader, _ key: String) throws(PixeltableError) -> SourceExpression? {
             guard let n = r.table[key] else { return nil }
             guard case .string(let s) = n.value else { throw r.typeError(key, n, "an expression string") }

@@ -31,7 +31,7 @@ public struct QueryDefinition: Sendable, Hashable {
     /// Return a list of values of the single select item instead of row objects.
     public var returnScalar: Bool
     public var description: String?
-    public var location: SourceLocation
+    public var location: FileLocation
 
     static func parse(_ q: TOMLReader, lines: [String]) throws(PixeltableError) -> QueryDefinition {
         try q.checkKeys(["name", "table", "params", "select", "where", "order_by", "limit", "retrieval", "return_scalar", "description"])
@@ -41,7 +41,7 @@ public struct QueryDefinition: Sendable, Hashable {
         let table: CatalogPath
         do { table = try CatalogPath(tableText) } catch { throw q.error("query '\(name)': table '\(tableText)': \(error.message)", line: q.table["table"]?.line) }
         let file = q.file
-        func loc(_ line: Int, _ column: Int = 0) -> SourceLocation { SourceLocation(file: file, line: line, column: column) }
+        func loc(_ line: Int, _ column: Int = 0) -> FileLocation { FileLocation(file: file, line: line, column: column) }
         var params: [Parameter] = []
         if let p = try q.subtable("params", context: "params of query '\(name)'") {
             for (pname, node) in p.table.entries {

@@ -212,8 +212,8 @@ enum LifecycleCommands {
             switch first {
             case "exit", "quit": return 0
             case "help", "?":
-                let width = PxtCommandLine.commands.map(\.spec.name.count).max() ?? 8
-                for c in PxtCommandLine.commands where c.spec.name != "shell" {
+                let width = PxtCommandLine.commands.filter { !$0.spec.name.hasPrefix("_") }.map(\.spec.name.count).max() ?? 8
+                for c in PxtCommandLine.commands where c.spec.name != "shell" && !c.spec.name.hasPrefix("_") {
                     ctx.out("\(c.spec.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.spec.summary)")
                 }
                 ctx.out("\("exit".padding(toLength: width, withPad: " ", startingAt: 0))  leave the shell")

@@ -59,6 +59,7 @@ enum ModuleCommands {
         update["allow_destructive"] = .bool(args.flag("allow-destructive"))
         let applied = try client.call("POST", "/api/schema/update", body: .object(update))
         show(applied)
+        if !args.json { ctx.out("Applied.") }
         return 0
     }
 

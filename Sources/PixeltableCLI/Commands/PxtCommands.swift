@@ -15,16 +15,16 @@ public enum PxtCommandLine {
 
     static let commands: [PxtCommand] =
         InspectionCommands.all + QueryCommands.all + MutationCommands.all + LifecycleCommands.navigation + ModuleCommands.all
-        + LifecycleCommands.interactive + ServingCommands.all + LifecycleCommands.lifecycle
+        + LifecycleCommands.interactive + ServingCommands.all + LifecycleCommands.lifecycle + [DiagnosticCommands.insertStream]
 
     static func command(named name: String) -> PxtCommand? { commands.first { $0.spec.name == name } }
 
     /// The top-level help text.
     static var help: String {
-        let width = commands.map(\.spec.name.count).max() ?? 10
+        let width = commands.filter { !$0.spec.name.hasPrefix("_") }.map(\.spec.name.count).max() ?? 10
         var out = "usage: pxt <command> [args...]\n\nPixeltable's command line: inspect, query and manage tables, and serve them over HTTP.\n\ncommands:\n"
         for cat in categories {
-            let cmds = commands.filter { $0.category == cat }
+            let cmds = commands.filter { $0.category == cat && !$0.spec.name.hasPrefix("_") }
             guard !cmds.isEmpty else { continue }
             out += "  \(cat):\n"
             for c in cmds { out += "    \(c.spec.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.spec.summary)\n" }

@@ -215,7 +215,7 @@ final class CatalogAPI: Sendable {
         let cols = try parseCols(req)
         let t = try await catalog.table(p)
         let columns = try await t.columns()
-        let names = try cols ?? columns.filter(\.isStored).map(\.name)
+        let names = cols ?? columns.filter(\.isStored).map(\.name)
         if let cols {
             let unknown = cols.filter { c in !columns.contains { $0.name == c } }
             if !unknown.isEmpty { throw APIError(422, "unknown columns: \(unknown.joined(separator: ","))") }

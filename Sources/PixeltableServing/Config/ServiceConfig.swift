@@ -18,7 +18,7 @@ public struct RouteConfig: Sendable, Hashable {
     public var oneRow: Bool = false
     public var method: QueryMethod = .post
     /// Where the route is declared (for messages); `nil` for routes built from flags.
-    public var location: SourceLocation?
+    public var location: FileLocation?
 
     /// A route of the given type at `path`.
     public init(type: String, path: String) {

@@ -114,7 +114,7 @@ public enum ServiceConfigLoader {
         let path = try r.string("path", required: true)!
         guard path.hasPrefix("/") else { throw r.error("path must start with '/' (got '\(path)')", line: r.table["path"]?.line) }
         var c = RouteConfig(type: type, path: path)
-        c.location = SourceLocation(file: file, line: r.line, column: 0)
+        c.location = FileLocation(file: file, line: r.line, column: 0)
         c.background = try r.bool("background") ?? false
         if type == "query" {
             c.query = try r.string("query", required: true)

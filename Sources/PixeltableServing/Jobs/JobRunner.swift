@@ -45,7 +45,7 @@ final class JobRunner: Sendable {
         }
         // Prune now and then rather than on every submission.
         if n % 100 == 0 {
-            try? await records.prune(maxCount: configuration.maxJobs, maxAge: configuration.maxJobAge)
+            _ = try? await records.prune(maxCount: configuration.maxJobs, maxAge: configuration.maxJobAge)
         }
         return id
     }
