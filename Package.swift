@@ -25,9 +25,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        // C helpers the Swift standard library does not reach (glibc's mallopt).
+        .target(name: "CPxtShims"),
         .target(
             name: "Pixeltable",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CPxtShims", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -53,7 +55,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "pxt", dependencies: ["PixeltableCLI"], swiftSettings: swiftSettings),
+        .executableTarget(name: "pxt", dependencies: ["Pixeltable", "PixeltableCLI"], swiftSettings: swiftSettings),
+        // Benchmark driver for the scripts in bench/ (and the hello-world ceiling server).
+        .executableTarget(
+            name: "pxt-bench",
+            dependencies: [
+                "Pixeltable", "PixeltableServing",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableTests", dependencies: ["Pixeltable"], swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableServingTests", dependencies: ["PixeltableServing"], swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableCLITests", dependencies: ["PixeltableCLI"], swiftSettings: swiftSettings),

@@ -1,3 +1,4 @@
+import CPxtShims
 import Foundation
 import GRDB
 import Synchronization
@@ -28,11 +29,11 @@ public final class Catalog: Sendable {
     /// The largest `_v_max`: a row version that is live.
     static let liveVersion = Int64.max
 
-    private init(home: HomeDirectory, functions: FunctionRegistry, pool: DatabasePool) {
+    private init(home: HomeDirectory, functions: FunctionRegistry, pool: DatabasePool, maxWriteBatch: Int) {
         self.home = home
         self.functions = functions
         self.pool = pool
-        self.committer = GroupCommitter(pool: pool)
+        self.committer = GroupCommitter(pool: pool, maxBatch: maxWriteBatch)
     }
 
     /// Opens (creating if needed) the catalog in `home`.
@@ -40,7 +41,9 @@ public final class Catalog: Sendable {
     /// - Parameters:
     ///   - home: The home directory; defaults to `$PIXELTABLE_HOME` or `~/.pixeltable`.
     ///   - functions: The function registry expressions resolve against.
-    public static func open(home: HomeDirectory = HomeDirectory(), functions: FunctionRegistry = FunctionRegistry()) throws(PixeltableError) -> Catalog {
+    ///   - maxWriteBatch: The most concurrent writes committed in one transaction (group
+    ///     commit); 1 gives one transaction per write, the baseline the benchmarks compare with.
+    public static func open(home: HomeDirectory = HomeDirectory(), functions: FunctionRegistry = FunctionRegistry(), maxWriteBatch: Int = 512) throws(PixeltableError) -> Catalog {
         try home.create()
         var config = Configuration()
         // Another process (a daemon next to a server) may hold the write lock for a moment.
@@ -55,7 +58,7 @@ public final class Catalog: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             try CatalogMigrations.migrator.migrate(pool)
-            return Catalog(home: home, functions: functions, pool: pool)
+            return Catalog(home: home, functions: functions, pool: pool, maxWriteBatch: max(1, maxWriteBatch))
         } catch let e as PixeltableError {
             throw e
         } catch {
@@ -120,6 +123,18 @@ public final class Catalog: Sendable {
         }
         return PixeltableError(.internalError, "\(error)")
     }
+
+    /// Configures the C allocator for a long-running server process (the daemon, `pxt serve`):
+    /// memory freed after a burst of requests is kept for the next one instead of being handed
+    /// back to the kernel and faulted in again, which on the write path costs more than the
+    /// writes. Call once at start-up; it affects the whole process.
+    public static func tuneAllocatorForServers() {
+        pxt_tune_allocator()
+    }
+
+    /// How many write transactions this catalog committed and how many writes they held: the
+    /// ratio is the average group-commit batch.
+    public var writeStatistics: WriteStatistics { committer.statistics }
 
     /// The last state read, without touching the database (may be stale; writes re-check).
     var lastKnownState: CatalogState? { cached.withLock { $0 } }

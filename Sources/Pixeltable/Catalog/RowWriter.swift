@@ -17,7 +17,7 @@ struct RowWriter {
     func prepare(_ rows: [[String: Value]], lax: Bool = false) throws(PixeltableError) -> [Prepared] {
         var out: [Prepared] = []
         out.reserveCapacity(rows.count)
-        let writable = snap.columns.filter { !$0.isComputed }
+        let writable = snap.writableColumns
         for (i, row) in rows.enumerated() {
             for key in row.keys where snap.byName[key] == nil || snap.byName[key]!.isComputed {
                 if let c = snap.byName[key], c.isComputed {
@@ -75,14 +75,13 @@ struct RowWriter {
         for c in columns where c.expr == nil {
             throw PixeltableError(.invalidState, c.bindError ?? "computed column '\(c.name)' cannot be evaluated")
         }
-        let evaluator = ExpressionEvaluator(embeddings: QueryExecutor.embeddingSource(snap))
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource)
         var errors = 0
         for i in rows.indices {
             for c in columns {
                 do {
                     rows[i].values[c.id] = try evaluator.evaluate(c.expr!, rows[i])
-                    rows[i].errorTypes[c.id] = nil
-                    rows[i].errorMessages[c.id] = nil
+                    rows[i].setError(c.id, type: nil, message: nil)
                 } catch {
                     if (override ?? c.record.onError) == .abort {
                         throw PixeltableError(
@@ -90,8 +89,7 @@ struct RowWriter {
                             "Table '\(tableName())', column '\(c.name)', row \(i + rowOffset): computed column failed with \(error.type): \(error.message)")
                     }
                     rows[i].values[c.id] = .null
-                    rows[i].errorTypes[c.id] = error.type
-                    rows[i].errorMessages[c.id] = error.message
+                    rows[i].setError(c.id, type: error.type, message: error.message)
                     errors += 1
                 }
             }
@@ -111,33 +109,56 @@ struct RowWriter {
         return (row[0], row[2])
     }
 
-    /// The live row with this primary key, if any.
-    func existingRowID(_ db: Database, key: [Value]) throws -> Int64? {
-        let cond = snap.primaryKey.map { "\($0.record.sqlName) = ?" }.joined(separator: " AND ")
-        let stmt = try db.cachedStatement(sql: "SELECT _rowid FROM \(snap.dataTableName) WHERE _v_max = \(StoreDDL.live) AND \(cond)")
-        return try Int64.fetchOne(stmt, arguments: StatementArguments(key.map(StoredValue.encode)))
+    /// Claims the next version and `rowCount` row ids in one statement, checking the schema this
+    /// writer was prepared for. Returns the new version and the first row id.
+    func beginInsert(_ db: Database, rowCount: Int) throws -> (version: Int, firstRID: Int64) {
+        if let row = try SQLiteDirect.firstRowIntegers(
+            db, "UPDATE pxt_tables SET version = version + 1, next_rid = next_rid + ? WHERE id = ? AND schema_version = ? RETURNING version, next_rid",
+            [rowCount.databaseValue, snap.id.databaseValue, snap.schemaVersion.databaseValue], columns: 2)
+        {
+            return (Int(row[0]), row[1] - Int64(rowCount))
+        }
+        _ = try begin(db)
+        throw SchemaChanged()
     }
 
-    var insertSQL: String {
-        var cols = ["_rid", "_v_min", "_v_max"]
-        for c in snap.storedColumns {
-            cols.append(c.record.sqlName)
-            if c.record.hasErrorCells { cols += [c.record.errorTypeSQLName, c.record.errorMessageSQLName] }
+    /// Inserts one row of an insert, turning a primary-key collision into an error that names
+    /// the table, the key column and the row.
+    func insertChecked(_ db: Database, _ row: Prepared, index: Int, rid: Int64, version: Int) throws {
+        do {
+            try insert(db, row, rid: rid, version: version)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT && !snap.primaryKey.isEmpty {
+            let key = snap.primaryKey.map { row.value($0.id) }
+            throw PixeltableError(
+                .constraintViolation,
+                "Table '\(snap.path)', column '\(keyColumnNames)', row \(index): duplicate primary key \(keyText(key)) (a row with this key already exists)")
         }
-        let marks = Array(repeating: "?", count: cols.count).joined(separator: ", ")
-        return "INSERT INTO \(snap.dataTableName) (\(cols.joined(separator: ", "))) VALUES (\(marks))"
+    }
+
+    /// Records a data version claimed by ``beginInsert(_:rowCount:)``.
+    func recordInsert(_ db: Database, version: Int, counts: VersionCounts) throws {
+        try Catalog.recordVersion(
+            db, tableID: snap.id, version: version, at: Timestamp.now.microseconds, change: .data, counts: counts, schemaChange: nil,
+            schemaVersion: snap.schemaVersion)
+    }
+
+    /// The live row with this primary key, if any.
+    func existingRowID(_ db: Database, key: [Value]) throws -> Int64? {
+        let stmt = try db.cachedStatement(sql: snap.primaryKeyLookupSQL)
+        return try Int64.fetchOne(stmt, arguments: StatementArguments(key.map(StoredValue.encode)))
     }
 
     func insert(_ db: Database, _ row: Prepared, rid: Int64, version: Int) throws {
         var args: [DatabaseValue] = [rid.databaseValue, version.databaseValue, Int64.max.databaseValue]
+        args.reserveCapacity(3 + snap.storedColumns.count + 2 * snap.storedComputed.count)
         for c in snap.storedColumns {
             args.append(StoredValue.encode(row.value(c.id)))
             if c.record.hasErrorCells {
-                args.append(row.errorTypes[c.id].databaseValue)
-                args.append(row.errorMessages[c.id].databaseValue)
+                args.append(row.errorType(c.id).databaseValue)
+                args.append(row.errorMessage(c.id).databaseValue)
             }
         }
-        try db.cachedStatement(sql: insertSQL).execute(arguments: StatementArguments(args))
+        try SQLiteDirect.execute(db, snap.insertSQL, args)
     }
 
     /// Ends a live row version at `version` (it stays readable in older versions).
@@ -155,15 +176,18 @@ struct RowWriter {
     /// The rows as results: every user column, unstored computed columns evaluated.
     func results(_ rows: [Prepared], columns: [String]? = nil) -> [ResultRow] {
         let cols = columns.map { names in names.compactMap { snap.byName[$0] } } ?? snap.columns
-        let names = cols.map(\.name)
-        let unstored = cols.filter { !$0.record.stored }
-        let evaluator = ExpressionEvaluator(embeddings: QueryExecutor.embeddingSource(snap))
+        let names = columns == nil ? snap.columnNames : cols.map { $0.name }
+        let unstored = columns == nil ? snap.unstoredColumns : cols.filter { !$0.record.stored }.sorted { $0.id < $1.id }
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource)
         return rows.map { r in
             var ctx = r
-            for c in unstored.sorted(by: { $0.id < $1.id }) {
+            for c in unstored {
                 if let e = c.expr { ctx.values[c.id] = (try? evaluator.evaluate(e, ctx)) ?? .null }
             }
-            return ResultRow(columns: names, values: cols.map { ctx.value($0.id) })
+            var values: [Value] = []
+            values.reserveCapacity(cols.count)
+            for c in cols { values.append(ctx.value(c.id)) }
+            return ResultRow(columns: names, values: values)
         }
     }
 }

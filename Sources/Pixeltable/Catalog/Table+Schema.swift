@@ -109,7 +109,7 @@ extension Table {
             let sql = "UPDATE \(snap.dataTableName) SET \(c.record.sqlName) = ?, \(c.record.errorTypeSQLName) = ?, \(c.record.errorMessageSQLName) = ? WHERE _rowid = ?"
             let stmt = try db.makeStatement(sql: sql)
             for (i, r) in rows.enumerated() {
-                try stmt.execute(arguments: [StoredValue.encode(contexts[i].value(c.id)), contexts[i].errorTypes[c.id], contexts[i].errorMessages[c.id], r.rowid])
+                try stmt.execute(arguments: [StoredValue.encode(contexts[i].value(c.id)), contexts[i].errorType(c.id), contexts[i].errorMessage(c.id), r.rowid])
             }
         }
         rows.removeAll()

@@ -84,25 +84,17 @@ extension Table {
             try w.checkBatchKeys(prepared)
             let errors = try w.compute(&prepared, onError: onError)
             let batch = prepared
+            // A key that is already taken fails its INSERT on the primary key's unique index;
+            // the group committer then rolls back and redoes the batch with savepoints, so the
+            // version claimed here is only kept with the rows.
             let version: Int = try await t.catalog.committer.write { db in
-                let (current, nextRID) = try w.begin(db)
-                if !snap.primaryKey.isEmpty {
-                    for (i, r) in batch.enumerated() {
-                        let key = snap.primaryKey.map { r.value($0.id) }
-                        if try w.existingRowID(db, key: key) != nil {
-                            throw PixeltableError(
-                                .constraintViolation,
-                                "Table '\(snap.path)', column '\(w.keyColumnNames)', row \(i): duplicate primary key \(w.keyText(key)) (a row with this key already exists)")
-                        }
-                    }
-                }
-                let version = current + 1
-                var rid = nextRID
-                for r in batch {
-                    try w.insert(db, r, rid: rid, version: version)
+                let (version, firstRID) = try w.beginInsert(db, rowCount: batch.count)
+                var rid = firstRID
+                for (i, r) in batch.enumerated() {
+                    try w.insertChecked(db, r, index: i, rid: rid, version: version)
                     rid += 1
                 }
-                try w.finish(db, version: version, nextRID: rid, counts: VersionCounts(inserts: batch.count, errors: errors))
+                try w.recordInsert(db, version: version, counts: VersionCounts(inserts: batch.count, errors: errors))
                 return version
             }
             return WriteResult(rowCount: batch.count, errorCount: errors, rows: w.results(batch), version: version)

@@ -121,9 +121,9 @@ public struct Table: Sendable, Hashable, CustomStringConvertible {
             var out: [CellError] = []
             for r in rows {
                 for c in cols {
-                    guard let et = r.context.errorTypes[c.id] else { continue }
+                    guard let et = r.context.errorType(c.id) else { continue }
                     let pk = snap.primaryKey.map { ($0.name, r.context.value($0.id)) }
-                    out.append(CellError(primaryKey: pk, column: c.name, errorType: et, errorMessage: r.context.errorMessages[c.id]))
+                    out.append(CellError(primaryKey: pk, column: c.name, errorType: et, errorMessage: r.context.errorMessage(c.id)))
                 }
             }
             return out

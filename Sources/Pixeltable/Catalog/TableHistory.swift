@@ -39,14 +39,14 @@ extension Catalog {
         _ db: Database, tableID: String, version: Int, at: Int64, change: VersionInfo.ChangeType, counts: VersionCounts,
         schemaChange: String?, schemaVersion: Int
     ) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO pxt_versions (table_id, version, created_at, change_type, inserts, updates, deletes, errors, schema_change, schema_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            tableID, version, at, change.rawValue, counts.inserts, counts.updates, counts.deletes, counts.errors, schemaChange, schemaVersion,
-        ])
+        try SQLiteDirect.execute(
+            db,
+            "INSERT INTO pxt_versions (table_id, version, created_at, change_type, inserts, updates, deletes, errors, schema_change, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                tableID.databaseValue, version.databaseValue, at.databaseValue, change.rawValue.databaseValue, counts.inserts.databaseValue,
+                counts.updates.databaseValue, counts.deletes.databaseValue, counts.errors.databaseValue, schemaChange.databaseValue,
+                schemaVersion.databaseValue,
+            ])
     }
 }
 

@@ -50,6 +50,22 @@ final class TableSnapshot: Sendable {
     let width: Int
     /// The scope expressions over this table are bound in.
     let scope: ExpressionScope
+    /// Columns with physical storage, hidden ones included, in schema order.
+    let storedColumns: [ColumnInfo]
+    /// Stored computed columns in evaluation order.
+    let storedComputed: [ColumnInfo]
+    /// The INSERT of one row version (built once: writes are the hot path).
+    let insertSQL: String
+    /// The SELECT of the live row with a given primary key.
+    let primaryKeyLookupSQL: String
+    /// User columns that are not computed, in schema order.
+    let writableColumns: [ColumnInfo]
+    /// User column names, in schema order.
+    let columnNames: [String]
+    /// User columns computed when read.
+    let unstoredColumns: [ColumnInfo]
+    /// Where `similarity()` finds stored embeddings.
+    let embeddingSource: IndexEmbeddings
 
     init(
         id: String, path: CatalogPath, kind: TableKind, baseID: String?, schemaVersion: Int, createdAt: Int64,
@@ -113,15 +129,31 @@ final class TableSnapshot: Sendable {
         scope = ExpressionScope(
             columns: columns.map { .init(id: $0.id, name: $0.name, type: $0.type, isComputed: $0.isComputed) },
             functions: functions, embeddingIndexes: embeddingIndexes)
+        writableColumns = columns.filter { !$0.isComputed }
+        columnNames = columns.map { $0.name }
+        unstoredColumns = columns.filter { !$0.record.stored }.sorted { $0.id < $1.id }
+        var vectors: [String: Int] = [:]
+        for idx in storageSchema.indexes where idx.kind == .embedding {
+            if let v = idx.vectorColumnID { vectors[idx.name] = v }
+        }
+        embeddingSource = IndexEmbeddings(vectorColumns: vectors)
+        let stored = allColumns.filter { $0.record.stored }
+        storedColumns = stored
+        storedComputed = allColumns.filter { $0.record.isComputed && $0.record.stored }.sorted { $0.id < $1.id }
+        let table = "tbl_\(storageID)"
+        var cols = ["_rid", "_v_min", "_v_max"]
+        for c in stored {
+            cols.append(c.record.sqlName)
+            if c.record.hasErrorCells { cols += [c.record.errorTypeSQLName, c.record.errorMessageSQLName] }
+        }
+        insertSQL = "INSERT INTO \(table) (\(cols.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: cols.count).joined(separator: ", ")))"
+        let cond = primaryKey.map { "\($0.record.sqlName) = ?" }.joined(separator: " AND ")
+        primaryKeyLookupSQL = "SELECT _rowid FROM \(table) WHERE _v_max = \(StoreDDL.live)" + (cond.isEmpty ? "" : " AND \(cond)")
     }
 
     var isView: Bool { kind == .view }
     var dataTableName: String { "tbl_\(storageID)" }
 
-    /// Stored columns that have physical storage, hidden ones included.
-    var storedColumns: [ColumnInfo] { allColumns.filter { $0.record.stored } }
-    /// Stored computed columns in evaluation order.
-    var storedComputed: [ColumnInfo] { allColumns.filter { $0.record.isComputed && $0.record.stored }.sorted { $0.id < $1.id } }
 
     /// The column named `name`, or a COLUMN_NOT_FOUND error naming the table.
     func column(_ name: String) throws(PixeltableError) -> ColumnInfo {

@@ -5,23 +5,31 @@ import Synchronization
 public struct RowContext: Sendable {
     /// Column values by column id; ids beyond the end read as null.
     public var values: [Value]
-    /// Per-cell error types by column id.
-    public var errorTypes: [String?]
-    /// Per-cell error messages by column id.
-    public var errorMessages: [String?]
+    /// Per-cell computed-column errors by column id (type and message); empty for most rows,
+    /// so a row costs one allocation.
+    var cellErrors: [Int: (type: String, message: String?)] = [:]
     /// Query parameter values by name.
     public var parameters: [String: Value]
 
     /// A context with room for column ids below `width`.
     public init(width: Int, parameters: [String: Value] = [:]) {
         values = Array(repeating: .null, count: width)
-        errorTypes = Array(repeating: nil, count: width)
-        errorMessages = Array(repeating: nil, count: width)
         self.parameters = parameters
     }
 
     /// The value of column `id`.
     @inline(__always) public func value(_ id: Int) -> Value { id < values.count ? values[id] : .null }
+
+    /// The error type stored in the cell of column `id`, if it failed.
+    public func errorType(_ id: Int) -> String? { cellErrors[id]?.type }
+
+    /// The error message stored in the cell of column `id`, if it failed.
+    public func errorMessage(_ id: Int) -> String? { cellErrors[id]?.message }
+
+    /// Records (or, with a nil type, clears) the error of the cell of column `id`.
+    mutating func setError(_ id: Int, type: String?, message: String?) {
+        if let type { cellErrors[id] = (type, message) } else { cellErrors[id] = nil }
+    }
 }
 
 /// Supplies embeddings of stored rows for `similarity()`; implemented by the query executor.
@@ -33,7 +41,7 @@ protocol EmbeddingSource: Sendable {
 struct ExpressionEvaluator: Sendable {
     var embeddings: (any EmbeddingSource)? = nil
     /// Query-embedding cache: a query's `similarity(:q)` embeds `:q` once, not once per row.
-    let queryEmbeddings = QueryEmbeddingCache()
+    var queryEmbeddings: QueryEmbeddingCache? = nil
 
     func evaluate(_ e: TypedExpr, _ row: RowContext) throws(FunctionError) -> Value {
         switch e.node {
@@ -41,8 +49,8 @@ struct ExpressionEvaluator: Sendable {
         case .column(let id): return row.value(id)
         case .property(let id, let p):
             switch p {
-            case .errortype: return id < row.errorTypes.count ? row.errorTypes[id].map { .string($0) } ?? .null : .null
-            case .errormsg: return id < row.errorMessages.count ? row.errorMessages[id].map { .string($0) } ?? .null : .null
+            case .errortype: return row.errorType(id).map { .string($0) } ?? .null
+            case .errormsg: return row.errorMessage(id).map { .string($0) } ?? .null
             case .fileurl:
                 guard case .media(let m) = row.value(id) else { return .null }
                 return .string(m.contains("://") ? m : URL(fileURLWithPath: m).absoluteString)
@@ -131,7 +139,7 @@ struct ExpressionEvaluator: Sendable {
         case .similarity(_, let index, let query, let embed, let dims):
             let q = try evaluate(query, row)
             if q.isNull { return .null }
-            let qv = try queryEmbeddings.embedding(for: q, embed: embed, dims: dims)
+            let qv = try (queryEmbeddings ?? QueryEmbeddingCache()).embedding(for: q, embed: embed, dims: dims)
             guard let rv = embeddings?.embedding(index: index, row: row), rv.count == qv.count else { return .null }
             return .float(Double(EmbeddingFunctions.cosine(rv, qv)))
         }

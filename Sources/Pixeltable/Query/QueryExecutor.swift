@@ -76,7 +76,8 @@ enum QueryExecutor {
     /// Reads row versions, evaluating `filters` (SQL where possible) and unstored columns.
     static func scan(
         _ db: Database, _ snap: TableSnapshot, asOf: Int?, filters: [TypedExpr], needs extra: [TypedExpr],
-        loadAll: Bool, parameters: [String: Value], orderBy: [(TypedExpr, Bool)] = [], limit: Int? = nil
+        loadAll: Bool, parameters: [String: Value], orderBy: [(TypedExpr, Bool)] = [], limit: Int? = nil,
+        queryEmbeddings: QueryEmbeddingCache? = nil
     ) throws -> [ScannedRow] {
         let compiler = SQLCompiler(snapshot: snap, parameters: parameters)
         var sqlWhere: [String] = [visibility(asOf)]
@@ -117,7 +118,7 @@ enum QueryExecutor {
         if let limit, residual.isEmpty, sortedInSQL { sql += " LIMIT \(limit)" }
 
         let unstored = snap.allColumns.filter { need.unstored.contains($0.id) }.sorted { $0.id < $1.id }
-        let evaluator = ExpressionEvaluator(embeddings: embeddingSource(snap))
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: queryEmbeddings)
         var out: [ScannedRow] = []
         let statement = try db.cachedStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(args))
@@ -129,8 +130,7 @@ enum QueryExecutor {
                 i += 1
             }
             for c in errorCols {
-                ctx.errorTypes[c.id] = row[i]
-                ctx.errorMessages[c.id] = row[i + 1]
+                ctx.setError(c.id, type: row[i], message: row[i + 1])
                 i += 2
             }
             for c in unstored {
@@ -139,8 +139,7 @@ enum QueryExecutor {
                     ctx.values[c.id] = try evaluator.evaluate(e, ctx)
                 } catch {
                     ctx.values[c.id] = .null
-                    ctx.errorTypes[c.id] = error.type
-                    ctx.errorMessages[c.id] = error.message
+                    ctx.setError(c.id, type: error.type, message: error.message)
                 }
             }
             var keep = true
@@ -181,21 +180,16 @@ enum QueryExecutor {
         return out
     }
 
-    static func embeddingSource(_ snap: TableSnapshot) -> IndexEmbeddings {
-        var m: [String: Int] = [:]
-        for idx in snap.storageSchema.indexes where idx.kind == .embedding {
-            if let v = idx.vectorColumnID { m[idx.name] = v }
-        }
-        return IndexEmbeddings(vectorColumns: m)
-    }
+    static func embeddingSource(_ snap: TableSnapshot) -> IndexEmbeddings { snap.embeddingSource }
 
     /// Runs a plan and evaluates its select list.
     static func run(_ db: Database, _ plan: QueryPlan) throws -> QueryResult {
         let snap = plan.snapshot
+        let cache = QueryEmbeddingCache()
         let rows = try scan(
             db, snap, asOf: plan.asOfVersion, filters: snap.filters + plan.filters, needs: plan.select.map(\.1),
-            loadAll: false, parameters: plan.parameters, orderBy: plan.orderBy, limit: plan.limit)
-        let evaluator = ExpressionEvaluator(embeddings: embeddingSource(snap))
+            loadAll: false, parameters: plan.parameters, orderBy: plan.orderBy, limit: plan.limit, queryEmbeddings: cache)
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: cache)
         let names = plan.select.map(\.0)
         var out: [ResultRow] = []
         out.reserveCapacity(rows.count)

@@ -1,0 +1,35 @@
+# Shared setup for the benchmark scripts: builds release binaries into .build-release (static
+# Swift runtime, as a user would ship `pxt`), installs the load tools, and names the outputs.
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$BENCH_DIR")"
+OUT="$BENCH_DIR/out"
+mkdir -p "$OUT"
+BIN="$ROOT/.build-release/release"
+PXT="$BIN/pxt"
+BENCHBIN="$BIN/pxt-bench"
+
+build_release() {
+  if [ -z "${SKIP_BUILD:-}" ]; then
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path .build-release --product pxt >&2 \
+      && swift build -c release --static-swift-stdlib --scratch-path .build-release --product pxt-bench >&2)
+  fi
+}
+
+need_tool() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "installing $1 (apt)" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq "$1" >&2
+    else sudo apt-get update -qq >&2 && sudo apt-get install -y -qq "$1" >&2; fi
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_http() { # url
+  for _ in $(seq 1 300); do
+    if curl -s -o /dev/null "$1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "server at $1 did not come up" >&2; return 1
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Issue: serving. On loopback, wrk with 64 connections against `pxt serve` and, as the ceiling for
+# this machine, a Hummingbird hello-world server built by this script with the same toolchain:
+#   - insert route, single-row JSON (every 200 is a durable row; the table count is checked);
+#   - one_row GET query by primary key;
+#   - server RSS after 1,000,000 inserts.
+source "$(dirname "$0")/common.sh"
+build_release
+need_tool wrk
+DURATION=${DURATION:-10}
+WORK=$(mktemp -d)
+export PIXELTABLE_HOME="$WORK/home"
+HELLO_PORT=$(free_port)
+"$BENCHBIN" hello --port "$HELLO_PORT" & HELLO_PID=$!
+trap 'kill $HELLO_PID 2>/dev/null || true; kill $SERVE_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+wait_http "http://127.0.0.1:$HELLO_PORT/json"
+
+mkdir -p "$WORK/svc/app"
+cat > "$WORK/svc/app/items.toml" <<'TOML'
+[[table]]
+path = "items"
+primary_key = ["id"]
+[table.columns]
+id = "Int"
+title = "String"
+year = "Int"
+[[table.computed]]
+name = "title_upper"
+expr = "title.upper()"
+[[query]]
+name = "lookup"
+table = "items"
+retrieval = ["id"]
+limit = 1
+TOML
+SERVE_PORT=$(free_port)
+cat > "$WORK/svc/service.toml" <<TOML
+[[service]]
+name = "bench"
+host = "127.0.0.1"
+port = $SERVE_PORT
+modules = ["app.items"]
+[[service.routes]]
+type = "insert"
+table = "items"
+path = "/items"
+[[service.routes]]
+type = "query"
+path = "/lookup"
+query = "app.items.lookup"
+one_row = true
+method = "get"
+TOML
+(cd "$WORK/svc" && exec "$PXT" serve bench --config service.toml) > "$WORK/serve.log" 2>&1 & SERVE_PID=$!
+wait_http "http://127.0.0.1:$SERVE_PORT/openapi.json"
+
+cat > "$WORK/insert.lua" <<'LUA'
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args) counter = 0; base = tid * 100000000 + (tonumber(os.getenv("ID_OFFSET") or "0")) end
+function request()
+  counter = counter + 1
+  local id = base + counter
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, '{"id": ' .. id .. ', "title": "item ' .. id .. '", "year": 2000}')
+end
+LUA
+cat > "$WORK/hello-post.lua" <<'LUA'
+function request()
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, '{"id": 1, "title": "item 1", "year": 2000}')
+end
+LUA
+cat > "$WORK/lookup.lua" <<'LUA'
+math.randomseed(os.time())
+function request() return wrk.format("GET", "/lookup?id=" .. math.random(1, tonumber(os.getenv("MAX_ID") or "1000"))) end
+LUA
+run_wrk() { # name url [script]
+  local name=$1 url=$2 script=${3:-}
+  if [ -n "$script" ]; then wrk -t2 -c64 -d"${DURATION}s" --latency -s "$script" "$url" > "$WORK/$name.txt"
+  else wrk -t2 -c64 -d"${DURATION}s" --latency "$url" > "$WORK/$name.txt"; fi
+  python3 "$BENCH_DIR/wrkparse.py" "$WORK/$name.txt" > "$WORK/$name.json"
+}
+run_wrk ceiling_post "http://127.0.0.1:$HELLO_PORT/json" "$WORK/hello-post.lua"
+run_wrk insert "http://127.0.0.1:$SERVE_PORT/items" "$WORK/insert.lua"
+# Every 200 is a stored row.
+python3 - "$WORK/insert.json" "$PIXELTABLE_HOME" <<'PY'
+import json, sqlite3, sys
+r = json.load(open(sys.argv[1]))
+db = sqlite3.connect(sys.argv[2] + "/pixeltable.db")
+tid = db.execute("select id from pxt_tables where path='items'").fetchone()[0]
+n = db.execute(f"select count(*) from tbl_{tid} where _v_max = 9223372036854775807").fetchone()[0]
+assert n >= r["requests"] - r["non_2xx"], f"stored {n} rows for {r['requests'] - r['non_2xx']} acknowledged inserts"
+r["stored_rows"] = n
+json.dump(r, open(sys.argv[1], "w"))
+PY
+run_wrk ceiling_get "http://127.0.0.1:$HELLO_PORT/json"
+MAX_ID=1000 run_wrk lookup "http://127.0.0.1:$SERVE_PORT" "$WORK/lookup.lua"
+
+# Fill the table to 1,000,000 inserts in total, then read the server's resident memory.
+TARGET=${RSS_ROWS:-1000000}
+while true; do
+  N=$(python3 -c "import sqlite3,sys; db=sqlite3.connect('$PIXELTABLE_HOME/pixeltable.db'); t=db.execute(\"select id from pxt_tables where path='items'\").fetchone()[0]; print(db.execute(f'select count(*) from tbl_{t}').fetchone()[0])")
+  [ "$N" -ge "$TARGET" ] && break
+  ID_OFFSET=$((N + 50000000)) wrk -t2 -c64 -d10s -s "$WORK/insert.lua" "http://127.0.0.1:$SERVE_PORT/items" > /dev/null
+done
+RSS_KB=$(awk '/VmRSS/ {print $2}' /proc/$SERVE_PID/status)
+HWM_KB=$(awk '/VmHWM/ {print $2}' /proc/$SERVE_PID/status)
+python3 - "$WORK" "$N" "$RSS_KB" "$HWM_KB" <<'PY' | tee "$OUT/serve.json"
+import json, sys
+w = sys.argv[1]
+res = {k: json.load(open(f"{w}/{k}.json")) for k in ["ceiling_post", "insert", "ceiling_get", "lookup"]}
+res["insert_vs_ceiling"] = res["insert"]["requests_per_second"] / res["ceiling_post"]["requests_per_second"]
+res["lookup_vs_ceiling"] = res["lookup"]["requests_per_second"] / res["ceiling_get"]["requests_per_second"]
+res["rss_after_inserts"] = {"rows": int(sys.argv[2]), "rss_mb": int(sys.argv[3]) / 1024, "peak_rss_mb": int(sys.argv[4]) / 1024}
+print(json.dumps(res))
+PY
+python3 "$BENCH_DIR/report.py"
