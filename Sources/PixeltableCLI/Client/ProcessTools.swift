@@ -55,6 +55,12 @@ enum ProcessTools {
         return UInt64(fields[19])
     }
 
+    /// This process's open file descriptors, from `/proc/self/fd`.
+    static func openDescriptors() -> [Int32] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return [] }
+        return names.compactMap { Int32($0) }.sorted()
+    }
+
     struct SpawnError: Error, CustomStringConvertible {
         var description: String
     }
@@ -70,6 +76,13 @@ enum ProcessTools {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, logFD, 1)
         posix_spawn_file_actions_adddup2(&actions, logFD, 2)
+        // The daemon keeps only 0, 1 and 2 (as Python's close_fds=True does): any other
+        // descriptor we inherited (a caller's pipe or socket) would otherwise stay open for
+        // the daemon's lifetime, and whoever waits for it to close would wait forever.
+        // glibc ignores EBADF here for a descriptor closed since we listed it.
+        for fd in openDescriptors() where fd > 2 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

@@ -34,9 +34,12 @@ enum DaemonServer {
         }
         var logger = Logger(label: "pxt-daemon")
         logger.logLevel = .warning
+        // SO_REUSEADDR, as Python's HTTPServer sets it: without it a restarted daemon cannot bind
+        // while the old one's closed connections sit in TIME_WAIT (up to a minute). On Linux it
+        // still refuses a second listener on the port, so the bind stays the single-instance lock.
         let app = Application(
             responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "pxt", reuseAddress: false),
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "pxt", reuseAddress: true),
             onServerRunning: { _ in
                 try? "\(getpid())\n".write(toFile: paths.pidFile, atomically: true, encoding: .utf8)
                 FileHandle.standardError.write(Data("pxt daemon \(PxtVersion.current) (PID \(getpid())) serving \(home.path) on 127.0.0.1:\(port)\n".utf8))
