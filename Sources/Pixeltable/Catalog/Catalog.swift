@@ -24,6 +24,8 @@ public final class Catalog: Sendable {
     public let functions: FunctionRegistry
     let pool: DatabasePool
     let committer: GroupCommitter
+    /// Raw read-only connections for point lookups (see ``RawReadPool``).
+    let rawReads: RawReadPool
     private let cached = Mutex<CatalogState?>(nil)
 
     /// The largest `_v_max`: a row version that is live.
@@ -34,6 +36,7 @@ public final class Catalog: Sendable {
         self.functions = functions
         self.pool = pool
         self.committer = GroupCommitter(pool: pool, maxBatch: maxWriteBatch)
+        self.rawReads = RawReadPool(path: home.databasePath)
     }
 
     /// Opens (creating if needed) the catalog in `home`.

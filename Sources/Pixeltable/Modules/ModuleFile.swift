@@ -25,11 +25,26 @@ public struct SourceExpression: Sendable, Hashable {
     public var text: String
     /// Where the first character of the text is.
     public var location: FileLocation
+    /// The file column of each character of the text (and of the closing quote), when escapes
+    /// in a one-line basic string make them differ from the text's offsets.
+    var columns: [Int]? = nil
 
-    /// The location of the character at `offset` within the text.
+    /// The location of the character at `offset` within the text (which may span lines, when
+    /// written as a multi-line string).
     func location(at offset: Int) -> FileLocation {
         var l = location
-        if l.column > 0 { l.column += offset }
+        guard l.column > 0 else { return l }
+        if let columns, !columns.isEmpty {
+            l.column = columns[min(max(0, offset), columns.count - 1)]
+            return l
+        }
+        let before = text.prefix(max(0, offset))
+        if let lastNewline = before.lastIndex(of: "\n") {
+            l.line += before.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            l.column = before.distance(from: before.index(after: lastNewline), to: before.endIndex) + 1
+        } else {
+            l.column += offset
+        }
         return l
     }
 
@@ -137,7 +152,7 @@ public struct ModuleFile: Sendable {
         func expr(_ r: TOMLReader, _ key: String) throws(PixeltableError) -> SourceExpression? {
             guard let n = r.table[key] else { return nil }
             guard case .string(let s) = n.value else { throw r.typeError(key, n, "an expression string") }
-            return SourceExpression(text: s, location: loc(n.line, valueColumn(lines, n)))
+            return sourceExpression(s, file, lines, n)
         }
         func path(_ r: TOMLReader, _ key: String) throws(PixeltableError) -> CatalogPath {
             let s = try r.string(key, required: true)!
@@ -222,18 +237,52 @@ public struct ModuleFile: Sendable {
         return m
     }
 
-    /// The 1-based column where a key's string value (or an array item's text) starts.
-    static func valueColumn(_ lines: [String], _ n: TOMLNode) -> Int {
-        guard n.line >= 1 && n.line <= lines.count else { return 0 }
+    /// An expression written as the string value `n`, located in the file.
+    static func sourceExpression(_ text: String, _ file: String, _ lines: [String], _ n: TOMLNode) -> SourceExpression {
+        var e = SourceExpression(text: text, location: valueLocation(file, lines, n))
+        guard e.location.column > 1, e.location.line == n.line, n.line <= lines.count else { return e }
         let chars = Array(lines[n.line - 1])
+        let open = e.location.column - 2
+        guard open < chars.count, chars[open] == "\"" else { return e }
+        var columns: [Int] = []
+        var j = open + 1
+        var escaped = false
+        while j < chars.count, chars[j] != "\"" {
+            columns.append(j + 1)
+            if chars[j] == "\\" {
+                escaped = true
+                j += chars.indices.contains(j + 1) && chars[j + 1] == "u" ? 6 : chars.indices.contains(j + 1) && chars[j + 1] == "U" ? 10 : 2
+            } else {
+                j += 1
+            }
+        }
+        columns.append(j + 1)
+        if escaped && columns.count == text.count + 1 { e.columns = columns }
+        return e
+    }
+
+    /// Where a key's string value (or an array item's text) starts: just inside its opening
+    /// quote, or, for a multi-line string whose delimiter ends the line, at the next line.
+    static func valueLocation(_ file: String, _ lines: [String], _ n: TOMLNode) -> FileLocation {
+        guard n.line >= 1 && n.line <= lines.count else { return FileLocation(file: file, line: n.line) }
+        let chars = Array(lines[n.line - 1])
+        func isQuote(_ i: Int) -> Bool { i < chars.count && (chars[i] == "\"" || chars[i] == "'") }
         var i = max(0, n.column - 1)
         // An array item starts at its quote; a key is followed by `=` then the value.
-        if i < chars.count, chars[i] == "\"" || chars[i] == "'" { return i + 2 }
-        while i < chars.count, chars[i] != "=" { i += 1 }
-        i += 1
-        while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 }
-        if i < chars.count, chars[i] == "\"" || chars[i] == "'" { i += 1 }
-        return i + 1
+        if !isQuote(i) {
+            while i < chars.count, chars[i] != "=" { i += 1 }
+            i += 1
+            while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 }
+        }
+        guard isQuote(i) else { return FileLocation(file: file, line: n.line, column: i + 1) }
+        let quote = chars[i]
+        if i + 2 < chars.count, chars[i + 1] == quote, chars[i + 2] == quote {
+            // A newline right after the opening delimiter is not part of the string.
+            let rest = chars[(i + 3)...]
+            if rest.allSatisfy({ $0 == "\r" }) { return FileLocation(file: file, line: n.line + 1, column: 1) }
+            return FileLocation(file: file, line: n.line, column: i + 4)
+        }
+        return FileLocation(file: file, line: n.line, column: i + 2)
     }
 
     /// The query named `name`.

@@ -27,6 +27,7 @@ extension ModuleFile {
             }
         }
 
+        var rebuiltViews = Set<CatalogPath>()
         for t in tables {
             switch state.entry(t.path) {
             case nil:
@@ -40,8 +41,19 @@ extension ModuleFile {
             case .directory:
                 throw PixeltableError(.invalidConfiguration, "\(t.location): '\(t.path)' is a directory in the catalog, not a table")
             case .table(let s):
-                let (changes, tableSteps) = try diffTable(t, s)
+                let (changes, tableSteps, droppedIDs) = try diffTable(t, s)
                 entries.append(SchemaPlan.Entry(path: t.path, kind: "table", action: changes.isEmpty ? "none" : "alter", changes: changes))
+                // A column cannot be dropped while a view filters on it: such views are dropped
+                // first and created again below, when the file declares them.
+                for v in state.allDependentViews(of: s.id) where v.ownFilterSyntax.map({ !SyntaxCoding.columnIDs($0).isDisjoint(with: droppedIDs) }) ?? false {
+                    guard views.contains(where: { $0.path == v.path }), state.views(of: v.id).isEmpty else {
+                        throw PixeltableError(
+                            .schemaMismatch,
+                            "\(t.location): the change of '\(t.path)' drops a column that view '\(v.path)' filters on; drop the view first, or declare it in the file")
+                    }
+                    rebuiltViews.insert(v.path)
+                    steps.append(.dropView(v.path))
+                }
                 steps += tableSteps
             }
         }
@@ -57,6 +69,11 @@ extension ModuleFile {
             case .table(let s):
                 guard s.kind == .view else {
                     throw PixeltableError(.schemaMismatch, "\(v.location): No schema update can reconcile '\(v.path)': the catalog holds a table there and the file declares a view; adjust it manually.")
+                }
+                if rebuiltViews.contains(v.path) {
+                    entries.append(SchemaPlan.Entry(path: v.path, kind: "view", action: "replace", changes: [.init(op: "replace", target: "view \(v.path)", detail: v.filter?.text, isDestructive: false)]))
+                    steps.append(.createView(v))
+                    continue
                 }
                 let currentBase = s.baseID.flatMap { state.tables[$0]?.path }
                 let currentFilter = s.ownFilterSyntax.map { SyntaxCoding.display($0) { s.byID[$0]?.name ?? "#\($0)" } }
@@ -83,7 +100,9 @@ extension ModuleFile {
     }
 
     /// The changes that bring an existing table in line with its declaration.
-    func diffTable(_ t: TableDecl, _ s: TableSnapshot) throws(PixeltableError) -> ([SchemaPlan.Change], [SchemaPlan.Step]) {
+    ///
+    /// - Returns: The changes, the steps, and the ids of the columns the steps drop.
+    func diffTable(_ t: TableDecl, _ s: TableSnapshot) throws(PixeltableError) -> ([SchemaPlan.Change], [SchemaPlan.Step], Set<Int>) {
         guard s.kind == .table else {
             throw PixeltableError(.schemaMismatch, "\(t.location): No schema update can reconcile '\(t.path)': the catalog holds a view there and the file declares a table; adjust it manually.")
         }
@@ -94,16 +113,38 @@ extension ModuleFile {
                 "\(t.location): No schema update can reconcile '\(t.path)': its primary key is [\(currentPK.joined(separator: ", "))] in the catalog and [\(t.primaryKey.joined(separator: ", "))] in the file; adjust the table manually.")
         }
         var changes: [SchemaPlan.Change] = []
-        var drops: [SchemaPlan.Step] = []
+        // Drops carry the column id: they run newest column first, so that no column is dropped
+        // while a computed column (always newer than the columns it uses) still uses it.
+        var drops: [(id: Int, step: SchemaPlan.Step)] = []
         var adds: [SchemaPlan.Step] = []
         var alters: [SchemaPlan.Step] = []
         let declaredNames = Set(t.columns.map(\.name) + t.computed.map(\.name))
 
-        // Columns the file no longer declares: computed ones (dependents) first.
+        // Columns the file no longer declares.
         let removed = s.columns.filter { !declaredNames.contains($0.name) }.sorted { a, b in a.isComputed && !b.isComputed || (a.isComputed == b.isComputed && a.id > b.id) }
         for c in removed {
             changes.append(.init(op: "drop", target: "\(c.isComputed ? "computed column" : "column") \(c.name)", isDestructive: true))
-            drops.append(.dropColumn(t.path, c.name))
+            drops.append((c.id, .dropColumn(t.path, c.name)))
+        }
+        var dropped = Set(removed.map(\.id))
+        func computedChanged(_ c: ComputedDecl, _ cur: ColumnInfo) -> Bool {
+            let sameType = c.type.map { $0.optional == cur.type } ?? true
+            return !cur.isComputed || s.displayExpression(cur) != normalized(c.expression.text, in: s) || cur.record.stored != c.stored
+                || cur.record.onError != c.onError || !sameType
+        }
+        for c in t.columns {
+            if let cur = s.byName[c.name], cur.isComputed || cur.type != columnType(t, c) { dropped.insert(cur.id) }
+        }
+        for c in t.computed {
+            if let cur = s.byName[c.name], computedChanged(c, cur) { dropped.insert(cur.id) }
+        }
+        // Declared computed columns that use a dropped column are dropped and added again
+        // (recomputed) too; ascending ids reach dependents after what they depend on.
+        var recomputed = Set<String>()
+        for cur in s.columns.sorted(by: { $0.id < $1.id }) where cur.isComputed && !dropped.contains(cur.id) {
+            guard let ids = cur.expr?.columnIDs, !ids.isDisjoint(with: dropped), t.computed.contains(where: { $0.name == cur.name }) else { continue }
+            dropped.insert(cur.id)
+            recomputed.insert(cur.name)
         }
         var replacedStored: [ColumnDecl] = []
         for c in t.columns {
@@ -115,7 +156,7 @@ extension ModuleFile {
             }
             if cur.isComputed || cur.type != type {
                 changes.append(.init(op: "replace", target: "column \(c.name)", detail: "\(cur.isComputed ? "computed" : cur.type.description) -> \(type.description)", isDestructive: true))
-                drops.append(.dropColumn(t.path, c.name))
+                drops.append((cur.id, .dropColumn(t.path, c.name)))
                 replacedStored.append(c)
             } else if (cur.record.comment ?? "") != (c.comment ?? "") {
                 changes.append(.init(op: "alter", target: "column \(c.name)", detail: "comment", isDestructive: false))
@@ -129,12 +170,14 @@ extension ModuleFile {
                 adds.append(.addComputed(t.path, c))
                 continue
             }
-            let declaredText = normalized(c.expression.text, in: s)
-            let sameType = c.type.map { $0.optional == cur.type } ?? true
-            if !cur.isComputed || s.displayExpression(cur) != declaredText || cur.record.stored != c.stored || cur.record.onError != c.onError || !sameType {
+            if computedChanged(c, cur) {
                 let was = cur.isComputed ? (s.displayExpression(cur) ?? "?") : "stored \(cur.type.description)"
                 changes.append(.init(op: "replace", target: "computed column \(c.name)", detail: "\(was) -> \(c.expression.text)", isDestructive: true))
-                drops.append(.dropColumn(t.path, c.name))
+                drops.append((cur.id, .dropColumn(t.path, c.name)))
+                adds.append(.addComputed(t.path, c))
+            } else if recomputed.contains(c.name) {
+                changes.append(.init(op: "replace", target: "computed column \(c.name)", detail: "recomputed: it uses a column that changes", isDestructive: true))
+                drops.append((cur.id, .dropColumn(t.path, c.name)))
                 adds.append(.addComputed(t.path, c))
             } else if (cur.record.comment ?? "") != (c.comment ?? "") {
                 changes.append(.init(op: "alter", target: "computed column \(c.name)", detail: "comment", isDestructive: false))
@@ -161,7 +204,7 @@ extension ModuleFile {
         }
         var indexDrops: [SchemaPlan.Step] = []
         var indexAdds: [SchemaPlan.Step] = []
-        let droppedColumns = Set(removed.map(\.name) + replacedStored.map(\.name))
+        let droppedColumns = Set(dropped.compactMap { s.byID[$0]?.name })
         for idx in currentIdx {
             let colName = s.byID[idx.columnID]?.name ?? ""
             let detail = idx.kind == .btree ? "btree \(colName)" : "embedding \(colName) \(idx.embedding ?? "") \(idx.metric ?? "cosine")"
@@ -178,7 +221,7 @@ extension ModuleFile {
             changes.append(.init(op: "add", target: "index \(name)", detail: wantedDetail[name], isDestructive: false))
             indexAdds.append(step)
         }
-        return (changes, indexDrops + drops + adds + alters + indexAdds)
+        return (changes, indexDrops + drops.sorted { $0.id > $1.id }.map(\.step) + adds + alters + indexAdds, dropped)
     }
 
     /// An expression's display form in a table's scope, or the text itself if it does not bind.

@@ -1,3 +1,4 @@
+import Synchronization
 /// A named query from a module file's `[[query]]` (the counterpart of `@pxt.query` and
 /// `pxt.retrieval_udf`).
 public struct QueryDefinition: Sendable, Hashable {
@@ -76,14 +77,14 @@ public struct QueryDefinition: Sendable, Hashable {
             var out: [SourceExpression] = []
             for item in items {
                 guard case .string(let s) = item.value else { throw q.typeError(key, item, "a list of expression strings") }
-                out.append(SourceExpression(text: s, location: loc(item.line, ModuleFile.valueColumn(lines, item))))
+                out.append(ModuleFile.sourceExpression(s, file, lines, item))
             }
             return out
         }
         var filter: SourceExpression? = nil
         if let n = q.table["where"] {
             guard case .string(let s) = n.value else { throw q.typeError("where", n, "an expression string") }
-            filter = SourceExpression(text: s, location: loc(n.line, ModuleFile.valueColumn(lines, n)))
+            filter = ModuleFile.sourceExpression(s, file, lines, n)
         }
         var limit = Limit.none
         if let n = q.table["limit"] {
@@ -304,9 +305,31 @@ public final class CompiledQuery: Sendable {
         }
     }
 
+    /// Single statements already built, by limit (`nil` when the query has none).
+    private let statements = Mutex<[Int?: QueryExecutor.SingleStatement?]>([:])
+
+    func singleStatement(for plan: QueryPlan) -> QueryExecutor.SingleStatement? {
+        if let cached = statements.withLock({ $0[plan.limit] }) { return cached }
+        let built = QueryExecutor.singleStatement(plan)
+        statements.withLock { if $0.count < 64 { $0[plan.limit] = .some(built) } }
+        return built
+    }
+
     /// Runs the query on the calling thread (no hop to a reader queue): for point lookups.
+    ///
+    /// A query SQLite evaluates entirely (filters and order that compile to SQL, a select list
+    /// of stored columns) runs as one statement on a raw read-only connection.
     public func runNow(_ args: [String: Value] = [:], lax: Bool = false) throws(PixeltableError) -> QueryResult {
         let plan = try resolvedPlan(try arguments(args, lax: lax))
+        if let single = singleStatement(for: plan) {
+            do {
+                let values = single.arguments.map { $0.resolve(plan.parameters) }
+                let rows = try table.catalog.rawReads.withConnection { try $0.query(single.sql, values, types: single.types) }
+                return QueryResult(columns: columns, types: types, rows: rows.map { ResultRow(columns: columns, values: $0) })
+            } catch {
+                throw Catalog.wrap(error)
+            }
+        }
         let t = table
         return try table.catalog.readNow { db, s in
             var p = plan

@@ -79,14 +79,14 @@ enum QueryExecutor {
         loadAll: Bool, parameters: [String: Value], orderBy: [(TypedExpr, Bool)] = [], limit: Int? = nil,
         queryEmbeddings: QueryEmbeddingCache? = nil
     ) throws -> [ScannedRow] {
-        let compiler = SQLCompiler(snapshot: snap, parameters: parameters)
+        let compiler = SQLCompiler(snapshot: snap)
         var sqlWhere: [String] = [visibility(asOf)]
         var args: [DatabaseValue] = []
         var residual: [TypedExpr] = []
         for f in filters {
             if let frag = compiler.compile(f) {
                 sqlWhere.append(frag.sql)
-                args += frag.arguments
+                args += frag.values(parameters)
             } else {
                 residual.append(f)
             }
@@ -110,7 +110,7 @@ enum QueryExecutor {
             let terms = orderBy.compactMap { compiler.orderTerm($0.0, ascending: $0.1) }
             if terms.count == orderBy.count {
                 sql += " ORDER BY " + terms.map(\.sql).joined(separator: ", ")
-                args += terms.flatMap(\.arguments)
+                args += terms.flatMap { $0.values(parameters) }
                 sortedInSQL = true
             }
         }
@@ -208,6 +208,52 @@ enum QueryExecutor {
             out.append(ResultRow(columns: names, values: values))
         }
         return QueryResult(columns: names, types: plan.select.map(\.1.type), rows: out)
+    }
+
+    /// A query SQLite evaluates whole: its SQL and the arguments to bind (parameters resolved
+    /// per run).
+    struct SingleStatement: Sendable {
+        let sql: String
+        let arguments: [SQLCompiler.Argument]
+        let types: [ColumnType]
+    }
+
+    /// The whole query as one SQL statement, when SQLite can evaluate all of it exactly: filters
+    /// and sort keys that compile, a select list of stored columns. Such a query needs none of
+    /// the engine's evaluator, so it can run on a raw connection (point lookups). The statement
+    /// does not depend on the parameters' values, so it is built once per query and limit.
+    static func singleStatement(_ plan: QueryPlan) -> SingleStatement? {
+        let snap = plan.snapshot
+        guard plan.asOfVersion == nil else { return nil }
+        var columns: [String] = []
+        var types: [ColumnType] = []
+        for (_, e) in plan.select {
+            guard let id = e.columnID, let c = snap.byID[id], c.record.stored else { return nil }
+            columns.append(c.record.sqlName)
+            types.append(c.type)
+        }
+        let compiler = SQLCompiler(snapshot: snap)
+        var conditions = ["_v_max = \(StoreDDL.live)"]
+        var args: [SQLCompiler.Argument] = []
+        for f in snap.filters + plan.filters {
+            guard let frag = compiler.compile(f) else { return nil }
+            conditions.append(frag.sql)
+            args += frag.arguments
+        }
+        var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(snap.dataTableName) WHERE \(conditions.joined(separator: " AND "))"
+        if plan.orderBy.isEmpty {
+            sql += " ORDER BY _rowid"
+        } else {
+            var terms: [String] = []
+            for (e, asc) in plan.orderBy {
+                guard let t = compiler.orderTerm(e, ascending: asc) else { return nil }
+                terms.append(t.sql)
+                args += t.arguments
+            }
+            sql += " ORDER BY " + terms.joined(separator: ", ")
+        }
+        if let limit = plan.limit { sql += " LIMIT \(limit)" }
+        return SingleStatement(sql: sql, arguments: args, types: types)
     }
 
     /// The default select list: every user column (`includeUnstored` adds unstored computed ones).

@@ -7,11 +7,26 @@ import GRDB
 /// division, JSON paths, functions) is left to the engine's evaluator.
 struct SQLCompiler {
     let snapshot: TableSnapshot
-    let parameters: [String: Value]
+
+    /// A bound value of a fragment: a constant, or a query parameter resolved when it runs.
+    enum Argument {
+        case value(DatabaseValue)
+        case parameter(String)
+
+        func resolve(_ parameters: [String: Value]) -> DatabaseValue {
+            switch self {
+            case .value(let v): return v
+            case .parameter(let p): return StoredValue.encode(parameters[p] ?? .null)
+            }
+        }
+    }
 
     struct Fragment {
         var sql: String
-        var arguments: [DatabaseValue]
+        var arguments: [Argument]
+
+        /// The arguments with parameters replaced by their values.
+        func values(_ parameters: [String: Value]) -> [DatabaseValue] { arguments.map { $0.resolve(parameters) } }
     }
 
     func compile(_ e: TypedExpr) -> Fragment? {
@@ -19,7 +34,7 @@ struct SQLCompiler {
         case .literal(let v):
             switch v {
             case .json, .array, .binary: return nil
-            default: return Fragment(sql: "?", arguments: [StoredValue.encode(v)])
+            default: return Fragment(sql: "?", arguments: [.value(StoredValue.encode(v))])
             }
         case .column(let id):
             guard let c = snapshot.byID[id] else { return nil }
@@ -35,9 +50,10 @@ struct SQLCompiler {
             default: return nil
             }
         case .param(let name):
-            guard e.type.kind != .json, let v = parameters[name] else { return nil }
-            if case .json = v { return nil }
-            return Fragment(sql: "?", arguments: [StoredValue.encode(v)])
+            // Parameters are converted to their declared type before a query runs, so a
+            // non-JSON parameter always binds as a plain value.
+            guard e.type.kind != .json else { return nil }
+            return Fragment(sql: "?", arguments: [.parameter(name)])
         case .binary(let op, let a, let b):
             if op == .and || op == .or {
                 guard let x = compile(a), let y = compile(b) else { return nil }
@@ -83,7 +99,7 @@ struct SQLCompiler {
             for item in items {
                 // NOT IN with a null behaves differently in SQL and Python.
                 guard case .literal(let v) = item.node, !v.isNull, sqlComparable(a.type, item.type) else { return nil }
-                args.append(StoredValue.encode(v))
+                args.append(.value(StoredValue.encode(v)))
             }
             let marks = Array(repeating: "?", count: items.count).joined(separator: ", ")
             return Fragment(sql: "(\(x.sql) \(negated ? "NOT IN" : "IN") (\(marks)))", arguments: args)

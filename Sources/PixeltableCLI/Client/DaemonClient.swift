@@ -129,23 +129,49 @@ struct DaemonClient {
     }()
 
     func headers() throws -> [String: String] {
-        ["Authorization": "Bearer \(try paths.secret())", "X-Pxt-Session": Self.session, "Content-Type": "application/json"]
+        [
+            "Authorization": "Bearer \(try paths.secret())", "X-Pxt-Session": Self.session, "Content-Type": "application/json",
+            "X-Pxt-Identity": DaemonIdentity.current(home: paths.home, environment: environment).token,
+        ]
     }
 
-    /// Sends a request to the daemon (starting it if needed) and returns the JSON answer; an
-    /// error status becomes `pxt: <status> <detail>`.
+    /// Whether an answer means "not the right daemon, or none": start or replace it and retry.
+    static func needsDaemon(_ status: Int, _ body: [UInt8]) -> Bool {
+        if status == 401 { return true }
+        if status == 409, let j = try? JSONParser.parse(bytes: body), j["error_code"] == "IDENTITY_MISMATCH" { return true }
+        return false
+    }
+
+    /// Sends a request to the daemon and returns the JSON answer; an error status becomes
+    /// `pxt: <status> <detail>`.
+    ///
+    /// When the pidfile names a live daemon the request goes straight to the port and the daemon
+    /// checks the client's identity with it (no separate health check). Otherwise, or when the
+    /// wrong daemon answers, the daemon is started or replaced (``ensureRunning()``) first.
     func call(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) throws -> JSONValue {
-        try ensureRunning()
         let target = path + Self.queryString(query)
         let payload = body.map { Array(JSONWriter.compact.string($0).utf8) } ?? []
-        let r: LoopbackHTTP.Response
-        do {
-            r = try LoopbackHTTP.request(port: paths.port, method: method, path: target, headers: try headers(), body: payload)
-        } catch let e as LoopbackHTTP.Failure {
-            if case .malformed = e { throw CLIError("bad response from daemon at \(paths.baseURL): \(e)") }
-            throw CLIError("cannot reach daemon at \(paths.baseURL): \(e)")
+        let h = try headers()
+        func send() throws -> LoopbackHTTP.Response {
+            do {
+                return try LoopbackHTTP.request(port: paths.port, method: method, path: target, headers: h, body: payload)
+            } catch let e as LoopbackHTTP.Failure {
+                if case .malformed = e { throw CLIError("bad response from daemon at \(paths.baseURL): \(e)") }
+                throw CLIError("cannot reach daemon at \(paths.baseURL): \(e)")
+            }
         }
-        return try Self.decode(r.status, r.body, url: paths.baseURL)
+        var r: LoopbackHTTP.Response? = nil
+        // Straight to the port only when our daemon is known to hold it (its pidfile names a
+        // live `pxt daemon run`); anything else is checked first, with a timeout, so that a
+        // program that accepts connections and never answers cannot hang the client.
+        if let pid = paths.recordedPID(), ProcessTools.isAlive(pid), ProcessTools.isPxtDaemon(pid) {
+            r = try? LoopbackHTTP.request(port: paths.port, method: method, path: target, headers: h, body: payload)
+        }
+        if r == nil || Self.needsDaemon(r!.status, r!.body) {
+            try ensureRunning()
+            r = try send()
+        }
+        return try Self.decode(r!.status, r!.body, url: paths.baseURL)
     }
 
     static func decode(_ status: Int, _ body: [UInt8], url: String) throws -> JSONValue {
@@ -160,6 +186,7 @@ struct DaemonClient {
 
     /// Sends a request whose answer is a stream of JSON lines, handing each to `onEvent`.
     func stream(_ path: String, query: [(String, String)], body: [UInt8], onEvent: (JSONValue) -> Void) throws {
+        // Bulk requests carry a large body: make sure of the daemon before sending it.
         try ensureRunning()
         var pending: [UInt8] = []
         var errorBody: [UInt8] = []

@@ -75,6 +75,11 @@ enum DaemonServer {
         guard let presented, constantTimeEqual(presented, secret) else {
             return json(401, ["detail": "missing or wrong daemon secret", "service": "pxt", "pid": .int(Int64(info.pid))])
         }
+        // A client names the daemon it wants; a different one says so, and the client replaces it.
+        // (The health probe sends no identity: it is how a client inspects any daemon.)
+        if let wanted = request.headers[HTTPField.Name("X-Pxt-Identity")!], wanted != info.identity.token {
+            return json(409, ["detail": "this pxt daemon serves another identity; the client replaces it", "error_code": "IDENTITY_MISMATCH"])
+        }
         let isBulk = path == "/api/insert"
         var req = request
         let body: [UInt8]

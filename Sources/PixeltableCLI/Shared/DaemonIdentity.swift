@@ -18,6 +18,9 @@ struct DaemonIdentity: Sendable, Equatable {
         for (k, v) in env where k.hasPrefix("PIXELTABLE_") && !v.isEmpty {
             vars[k] = isSensitive(k) ? "sha256:" + String(SHA256.hex(Array(v.utf8)).prefix(16)) : v
         }
+        // The spawner always passes the resolved home, so a client relying on the default
+        // home must count it too.
+        vars["PIXELTABLE_HOME"] = home.path
         let config = env["PIXELTABLE_CONFIG"].flatMap { $0.isEmpty ? nil : HomeDirectory.absolute($0) } ?? home.configFile
         return DaemonIdentity(version: PxtVersion.current, binaryPath: executablePath(), home: home.path, configFile: config, environment: vars)
     }
@@ -29,7 +32,9 @@ struct DaemonIdentity: Sendable, Equatable {
 
     /// The path of the running `pxt` binary.
     static func executablePath() -> String {
-        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         return CommandLine.arguments.first.map { HomeDirectory.absolute($0) } ?? "pxt"
     }
 
@@ -60,6 +65,14 @@ struct DaemonIdentity: Sendable, Equatable {
         var e: [String: String] = [:]
         for (k, x) in env { e[k] = x.stringValue ?? "" }
         self.init(version: v, binaryPath: b, home: h, configFile: c, environment: e)
+    }
+
+    /// A short fingerprint of the identity, sent with every request so that the daemon can say
+    /// at once when it is not the one the client wants (no separate health check).
+    var token: String {
+        var text = [version, binaryPath, home, configFile].joined(separator: "\n")
+        for (k, v) in environment.sorted(by: { $0.key < $1.key }) { text += "\n\(k)=\(v)" }
+        return String(SHA256.hex(Array(text.utf8)).prefix(24))
     }
 
     /// The keys that differ from `other`, for messages.

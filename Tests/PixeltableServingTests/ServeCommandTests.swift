@@ -1,0 +1,588 @@
+import Foundation
+import Pixeltable
+import PixeltableServing
+import Synchronization
+import Testing
+
+// `pxt serve` as users run it: the built binary, a temporary home, real processes, signals and
+// sockets.
+
+/// The built `pxt` binary next to the test bundle (or `$PXT_BINARY`).
+private let pxtPath: String = {
+    if let p = ProcessInfo.processInfo.environment["PXT_BINARY"] { return p }
+    let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [dir.appendingPathComponent("pxt"), dir.deletingLastPathComponent().appendingPathComponent("pxt")] {
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+    }
+    return dir.appendingPathComponent("pxt").path
+}()
+
+/// The repository's `examples/quickstart`.
+private let quickstartDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("examples/quickstart").path
+
+/// Runs blocking work on a thread of its own, never on Swift's cooperative pool.
+private func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { cont in
+        Thread.detachNewThread { cont.resume(returning: work()) }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `seconds` pass.
+private func eventually(within seconds: Double = 60, _ condition: () async -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return await condition()
+}
+
+/// A running `pxt` process whose output is collected as it comes.
+private final class PxtProcess: Sendable {
+    private let process: Process
+    private let output = Mutex<(out: [UInt8], err: [UInt8], closed: Int)>(([], [], 0))
+
+    /// Starts `pxt args…` in `directory` with `environment`.
+    init(_ args: [String], directory: String, environment: [String: String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: pxtPath)
+        p.arguments = args
+        p.environment = environment
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let outPipe = Pipe(), errPipe = Pipe()
+        p.standardOutput = outPipe
+        p.standardError = errPipe
+        p.standardInput = FileHandle.nullDevice
+        process = p
+        try p.run()
+        for (handle, isOut) in [(outPipe.fileHandleForReading, true), (errPipe.fileHandleForReading, false)] {
+            Thread.detachNewThread { [self] in
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    self.output.withLock {
+                        if isOut { $0.out += data } else { $0.err += data }
+                    }
+                }
+                self.output.withLock { $0.closed += 1 }
+            }
+        }
+    }
+
+    var stdout: String { output.withLock { String(decoding: $0.out, as: UTF8.self) } }
+    var stderr: String { output.withLock { String(decoding: $0.err, as: UTF8.self) } }
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Waits until stdout has `lines` complete lines.
+    func waitForStdout(lines: Int, within seconds: Double = 90) async -> Bool {
+        await eventually(within: seconds) { stdout.filter { $0 == "\n" }.count >= lines || !process.isRunning }
+            && stdout.filter { $0 == "\n" }.count >= lines
+    }
+
+    /// Waits for the exit and the end of both streams; the exit status, or `nil` (after
+    /// killing the process) when it does not exit in time.
+    func waitForExit(within seconds: Double = 90) async -> Int32? {
+        let exited = await eventually(within: seconds) { !process.isRunning && output.withLock { $0.closed == 2 } }
+        if !exited {
+            kill(process.processIdentifier, SIGKILL)
+            return nil
+        }
+        return process.terminationStatus
+    }
+}
+
+/// What a finished `pxt` run printed.
+private struct Finished: CustomStringConvertible {
+    var code: Int32?
+    var out: String
+    var err: String
+    var description: String { "exit \(code.map(String.init) ?? "-"); stdout:\n\(out)\nstderr:\n\(err)" }
+}
+
+/// A temporary home, a copy of the quickstart, and a way to run `pxt` there.
+private struct ServeEnv {
+    let root = NSTemporaryDirectory() + "pxt-serve-" + UUID().uuidString
+    var home: String { root + "/home" }
+    var quickstart: String { root + "/quickstart" }
+
+    init() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: quickstartDirectory, toPath: quickstart)
+    }
+
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for k in env.keys where k.hasPrefix("PIXELTABLE_") || k == "PXT_PORT" { env[k] = nil }
+        env["PIXELTABLE_HOME"] = home
+        return env
+    }
+
+    func start(_ args: [String], in directory: String? = nil) throws -> PxtProcess {
+        try PxtProcess(["serve"] + args, directory: directory ?? quickstart, environment: environment)
+    }
+
+    /// Runs `pxt serve args…` to completion.
+    func run(_ args: [String], in directory: String? = nil) async throws -> Finished {
+        let p = try start(args, in: directory)
+        let code = await p.waitForExit()
+        return Finished(code: code, out: p.stdout, err: p.stderr)
+    }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = root + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+}
+
+private func withServeEnv(_ body: (ServeEnv) async throws -> Void) async throws {
+    let env = try ServeEnv()
+    defer { env.remove() }
+    try await body(env)
+}
+
+/// A socket listening on 127.0.0.1 on a port the system chose.
+private final class OccupiedPort: Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+        let bound = withUnsafePointer(to: &addr) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(s, 8) == 0 else {
+            _ = Glibc.close(s)
+            throw PixeltableError(.internalError, "cannot listen: \(String(cString: strerror(errno)))")
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        fd = s
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// A raw HTTP connection, for pipelined requests and a request sent in two parts.
+private final class RawConnection: Sendable {
+    let fd: Int32
+    private let pending = Mutex<[UInt8]>([])
+
+    init(port: Int) throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var tv = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+        let rc = withUnsafePointer(to: &addr) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else {
+            _ = Glibc.close(s)
+            throw PixeltableError(.internalError, "connect: \(String(cString: strerror(errno)))")
+        }
+        fd = s
+    }
+
+    /// Sends everything in one call (a small write on loopback arrives in one segment).
+    func send(_ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, 0) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+
+    private func receiveMore() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+        guard n > 0 else { return false }
+        pending.withLock { $0 += buffer[0..<n] }
+        return true
+    }
+
+    /// Reads one response with a Content-Length: its status line, and its body as text.
+    func readResponse() -> (status: String, body: String)? {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        while true {
+            let done: (String, String)? = pending.withLock { buf in
+                guard let end = buf.indices.first(where: { buf[$0...].starts(with: separator) }) else { return nil }
+                let head = String(decoding: buf[..<end], as: UTF8.self)
+                let length = head.split(separator: "\r\n").compactMap { line -> Int? in
+                    let kv = line.split(separator: ":", maxSplits: 1)
+                    return kv.count == 2 && kv[0].lowercased() == "content-length" ? Int(kv[1].trimmingCharacters(in: .whitespaces)) : nil
+                }.first ?? 0
+                let bodyStart = end + separator.count
+                guard buf.count >= bodyStart + length else { return nil }
+                let body = String(decoding: buf[bodyStart..<(bodyStart + length)], as: UTF8.self)
+                buf.removeFirst(bodyStart + length)
+                return (String(head.split(separator: "\r\n").first ?? ""), body)
+            }
+            if let done { return done }
+            if !receiveMore() { return nil }
+        }
+    }
+
+    /// Whether the server closed the connection (after what was already read).
+    func isClosedByPeer() -> Bool { !receiveMore() }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// The port in `Listening on http://host:PORT`.
+private func listeningPort(_ text: String) -> Int? {
+    guard let line = text.split(separator: "\n").first(where: { $0.contains("Listening on http://") }), let colon = line.lastIndex(of: ":") else { return nil }
+    return Int(line[line.index(after: colon)...])
+}
+
+@Suite struct ServeDryRunTests {
+    @Test func dryRunText() async throws {
+        try await withServeEnv { env in
+            var r = try await env.run(["quickstart", "--config", "service.toml", "--dry-run"])
+            #expect(r.code == 0, "\(r)")
+            #expect(r.err.isEmpty, "\(r)")
+            let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(
+                Array(lines.prefix(4)) == ["Service:  quickstart", "  Host:   0.0.0.0", "  Port:   8000", "Routes (7):"], "\(r)")
+            #expect(lines.contains("  [insert] /films"))
+            #expect(lines.contains("  [update] /films/update"))
+            #expect(lines.contains("  [delete] /films/delete"))
+            #expect(lines.contains("  [query] /films/lookup"))
+            #expect(lines.contains("  [insert] /films/ingest"))
+            #expect(!r.out.contains("Prefix:"))
+            // Flags override the file, and a prefix is shown only when set.
+            r = try await env.run(["quickstart", "--config", "service.toml", "--dry-run", "--prefix", "/api", "--port", "9100", "--host", "127.0.0.1"])
+            #expect(r.code == 0, "\(r)")
+            #expect(r.out.hasPrefix("Service:  quickstart\n  Host:   127.0.0.1\n  Port:   9100\n  Prefix: /api\nRoutes (7):\n  [insert] /films\n"), "\(r)")
+        }
+    }
+
+    @Test func dryRunJSON() async throws {
+        try await withServeEnv { env in
+            let r = try await env.run(["quickstart", "--config", "service.toml", "--dry-run", "--json"])
+            #expect(r.code == 0, "\(r)")
+            let json = try JSONParser.parse(r.out)
+            #expect(json.objectValue?.keys == ["name", "prefix", "host", "port", "modules", "routes"])
+            #expect(json["name"] == "quickstart")
+            #expect(json["prefix"] == "")
+            #expect(json["port"] == 8000)
+            #expect(json["modules"] == ["app.films"])
+            let routes = try #require(json["routes"]?.arrayValue)
+            #expect(routes.count == 7)
+            #expect(routes.allSatisfy { Array(($0.objectValue?.keys ?? []).prefix(3)) == ["path", "background", "type"] })
+            #expect(routes[0]["table"] == "quickstart/films")
+            #expect(routes[0]["uploadfile_inputs"] == .null)
+            #expect(routes[0]["export_sql"] == .null)
+            #expect(routes[3]["query"] == "app.films.lookup_by_id")
+            #expect(routes[3]["method"] == "get")
+            #expect(routes[3]["one_row"] == true)
+            #expect(routes[4]["query"] == "app.films:by_decade")
+            #expect(routes[6]["background"] == true)
+            // Indented by two spaces, one key per line.
+            #expect(r.out.hasPrefix("{\n  \"name\": \"quickstart\",\n  \"prefix\": \"\",\n"), "\(r)")
+        }
+    }
+
+    @Test func singleEndpointMode() async throws {
+        try await withServeEnv { env in
+            var r = try await env.run(["insert", "--table", "t", "--path", "/ins", "--inputs", "a", "b", "--dry-run", "--json"])
+            #expect(r.code == 0, "\(r)")
+            var json = try JSONParser.parse(r.out)
+            #expect(json["name"] == "pxt-serve")
+            #expect(json["host"] == "0.0.0.0")
+            #expect(json["port"] == 8000)
+            #expect(
+                json["routes"]
+                    == [
+                        [
+                            "path": "/ins", "background": false, "type": "insert", "table": "t", "inputs": ["a", "b"], "uploadfile_inputs": .null, "outputs": .null,
+                            "return_fileresponse": false, "export_sql": .null,
+                        ]
+                    ])
+            r = try await env.run(["insert", "--table", "t", "--path", "/ins", "--dry-run"])
+            #expect(r.out == "Service:  pxt-serve\n  Host:   0.0.0.0\n  Port:   8000\nRoutes (1):\n  [insert] /ins\n", "\(r)")
+            r = try await env.run(["update", "--table", "d.t", "--path", "/u", "--inputs", "x", "--outputs", "id", "x", "--background", "--dry-run", "--json"])
+            json = try JSONParser.parse(r.out)
+            #expect(json["routes"]?[0] == ["path": "/u", "background": true, "type": "update", "table": "d.t", "inputs": ["x"], "outputs": ["id", "x"], "return_fileresponse": false, "export_sql": .null])
+            r = try await env.run(["delete", "--table", "t", "--path", "/d", "--match-columns", "a", "b", "--dry-run", "--json"])
+            #expect(try JSONParser.parse(r.out)["routes"]?[0]?["match_columns"] == ["a", "b"])
+            r = try await env.run(["query", "--query", "app.films.search", "--path", "/s", "--one-row", "--method", "get", "--inputs", "q", "--dry-run", "--json"])
+            json = try JSONParser.parse(r.out)
+            #expect(json["routes"]?[0] == ["path": "/s", "background": false, "type": "query", "query": "app.films.search", "inputs": ["q"], "uploadfile_inputs": .null, "one_row": true, "return_fileresponse": false, "method": "get"])
+            r = try await env.run([
+                "insert", "--table", "t", "--path", "/e", "--export-sql-db-connect", "sqlite:///x.db", "--export-sql-table", "log", "--export-sql-method", "update", "--dry-run", "--json",
+            ])
+            #expect(try JSONParser.parse(r.out)["routes"]?[0]?["export_sql"] == ["db_connect": "sqlite:///x.db", "table": "log", "db_schema": .null, "method": "update"], "\(r)")
+        }
+    }
+
+    @Test func usageErrorsExitTwoWithExamples() async throws {
+        try await withServeEnv { env in
+            for sub in ["insert", "update", "delete"] {
+                let r = try await env.run([sub])
+                #expect(r.code == 2, "\(r)")
+                #expect(r.err.contains("--table"), "\(r)")
+                #expect(r.err.contains("Examples:"), "\(r)")
+                #expect(r.err.contains("usage: pxt serve \(sub)"), "\(r)")
+                #expect(r.out.isEmpty)
+            }
+            var r = try await env.run(["query"])
+            #expect(r.code == 2)
+            #expect(r.err.contains("--query") && r.err.contains("Examples:"), "\(r)")
+            r = try await env.run(["insert", "--table", "t"])
+            #expect(r.code == 2)
+            #expect(r.err.contains("the following arguments are required: --path"), "\(r)")
+            r = try await env.run(["query", "--query", "a.b", "--path", "/q", "--method", "put"])
+            #expect(r.code == 2, "\(r)")
+            r = try await env.run(["quickstart", "--config", "service.toml", "--port", "eighty"])
+            #expect(r.code == 2, "\(r)")
+            #expect(r.err.contains("invalid int value: 'eighty'"), "\(r)")
+        }
+    }
+
+    @Test func configurationErrorsExitOne() async throws {
+        try await withServeEnv { env in
+            var r = try await env.run(["insert", "--table", "t", "--path", "/x", "--export-sql-table", "log", "--dry-run"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err == "pxt: error: --export-sql-table / --export-sql-db-schema requires --export-sql-db-connect\n", "\(r)")
+            r = try await env.run(["insert", "--table", "t", "--path", "/x", "--export-sql-db-connect", "sqlite:///x.db", "--dry-run"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err == "pxt: error: --export-sql-db-connect requires --export-sql-table\n", "\(r)")
+            r = try await env.run(["quickstart", "--config", "service.toml", "--prefix", "api", "--dry-run"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err == "pxt: error: prefix must be empty or start with '/' (got 'api')\n", "\(r)")
+            r = try await env.run(["quickstart", "--config", "service.toml", "--prefix", "api", "--json"])
+            #expect(r.code == 1, "\(r)")
+            #expect(try JSONParser.parse(r.err) == ["status": "error", "message": "prefix must be empty or start with '/' (got 'api')"], "\(r)")
+            #expect(r.out.isEmpty)
+            r = try await env.run(["insert", "--table", "t", "--path", "nope", "--dry-run"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err == "pxt: error: path must start with '/' (got 'nope')\n", "\(r)")
+            r = try await env.run(["nope", "--config", "service.toml"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err == "pxt: error: Service 'nope' not found. The following services are configured:\nquickstart\n", "\(r)")
+            r = try await env.run(["nope"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err == "pxt: error: No services found in Pixeltable configuration.\n", "\(r)")
+            // A service file with an unknown key: the file, the line and the key.
+            let bad = try env.write("bad.toml", "[[service]]\nname = \"svc\"\n\n[[service.routes]]\ntype = \"insert\"\ntable = \"t\"\npath = \"/x\"\ntypo_key = 1\n")
+            r = try await env.run(["svc", "--config", bad])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err.hasPrefix("pxt: error: \(bad):8: unknown key 'typo_key'"), "\(r)")
+            r = try await env.run(["svc", "--config", bad, "--json"])
+            #expect(r.code == 1, "\(r)")
+            let json = try JSONParser.parse(r.err)
+            #expect(json["status"] == "error")
+            #expect(json["message"]?.stringValue?.hasPrefix("\(bad):8: unknown key 'typo_key'") == true, "\(r)")
+            // A route the router refuses is reported when the service starts, before it binds.
+            let refused = try env.write("refused.toml", "[[service]]\nname = \"svc\"\nmodules = [\"app.films\"]\n\n[[service.routes]]\ntype = \"insert\"\ntable = \"quickstart/films\"\npath = \"/x\"\ninputs = [\"nope\"]\n")
+            // (Its module is found in the working directory, the quickstart.)
+            r = try await env.run(["svc", "--config", refused, "--port", "0"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err == "pxt: error: \(refused):5: add_insert_route(): unknown input column 'nope'\n", "\(r)")
+        }
+    }
+
+    @Test func aPortInUseIsReported() async throws {
+        try await withServeEnv { env in
+            let occupied = try OccupiedPort()
+            defer { occupied.close() }
+            let p = occupied.port
+            var r = try await env.run(["quickstart", "--config", "service.toml", "--host", "127.0.0.1", "--port", String(p)])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.err.hasSuffix("pxt: error: port \(p) is already in use\n"), "\(r)")
+            r = try await env.run(["quickstart", "--config", "service.toml", "--host", "127.0.0.1", "--port", String(p), "--json"])
+            #expect(r.code == 1, "\(r)")
+            #expect(r.out.isEmpty, "\(r)")
+            #expect(r.err == "{\"status\": \"error\", \"code\": \"EADDRINUSE\", \"port\": \(p), \"message\": \"port \(p) is already in use\"}\n", "\(r)")
+        }
+    }
+}
+
+@Suite struct ServeRunTests {
+    /// Exercises every route of the running quickstart service on `port`.
+    func exerciseQuickstart(_ port: Int) async throws {
+        // Insert (the README's first curl): the response carries the computed columns.
+        var r = try await http(port, "POST", "/films", json: ["id": 1, "title": "Alien", "year": 1979, "rating": 8.0, "tags": ["horror", "sci-fi"]])
+        #expect(r.status == 200, "\(r.text)")
+        #expect(r.json == ["id": 1, "title": "Alien", "title_upper": "ALIEN", "decade": 1970, "stars": 4.0])
+        for film: JSONValue in [
+            ["id": 2, "title": "Brazil", "year": 1985, "rating": 7.9, "tags": ["satire"]], ["id": 3, "title": "Blade Runner", "year": 1982, "rating": 8.1],
+        ] {
+            r = try await http(port, "POST", "/films", json: film)
+            #expect(r.status == 200, "\(r.text)")
+        }
+        r = try await http(port, "POST", "/films", json: ["title": "No id"])
+        #expect(r.status == 422)
+        #expect(r.json["detail"]?[0]?["loc"] == ["body", "id"])
+        // Update by primary key; an unknown key is 404.
+        r = try await http(port, "POST", "/films/update", json: ["id": 1, "rating": 9.0])
+        #expect(r.json == ["id": 1, "rating": 9.0, "stars": 4.5])
+        r = try await http(port, "POST", "/films/update", json: ["id": 42, "rating": 1.0])
+        #expect(r.status == 404)
+        #expect(r.json == ["detail": "row not found"])
+        // One row by id with GET.
+        r = try await http(port, "GET", "/films/lookup?id=1")
+        #expect(r.status == 200)
+        #expect(r.json["title"] == "Alien")
+        #expect(r.json["rating"] == 9.0)
+        #expect(r.json["tags"] == ["horror", "sci-fi"])
+        #expect(r.json["title_upper"] == "ALIEN")
+        r = try await http(port, "GET", "/films/lookup?id=42")
+        #expect(r.status == 404)
+        #expect(r.json == ["detail": "query returned no rows"])
+        // Queries answer {"rows": [...]}.
+        r = try await http(port, "POST", "/films/by-decade", json: ["decade": 1980])
+        #expect(r.json == ["rows": [["id": 3, "title": "Blade Runner", "year": 1982, "rating": 8.1], ["id": 2, "title": "Brazil", "year": 1985, "rating": 7.9]]])
+        r = try await http(port, "POST", "/films/by-decade", json: ["decade": 1980, "k": 1])
+        #expect(r.json["rows"]?.arrayValue?.count == 1)
+        r = try await http(port, "POST", "/films/search", json: ["q": "Blade Runner"])
+        let rows = try #require(r.json["rows"]?.arrayValue)
+        #expect(rows.count == 3)
+        #expect(rows.first?["id"] == 3)
+        #expect(rows.first?.objectValue?.keys == ["id", "title", "score"])
+        // A background insert, polled to done.
+        r = try await http(port, "POST", "/films/ingest", json: ["id": 4, "title": "Heat", "year": 1995, "rating": 8.3])
+        #expect(r.status == 200)
+        let jobURL = try #require(r.json["job_url"]?.stringValue)
+        #expect(jobURL.hasSuffix("/jobs/\(r.json["id"]?.stringValue ?? "?")"))
+        let job = try await awaitJob(port, jobURL)
+        #expect(job["status"] == "done", "\(job)")
+        #expect(job["error"] == .null)
+        #expect(job["result"]?["title_upper"] == "HEAT")
+        #expect(job["result"]?["decade"] == 1990)
+        // Delete: one row, then none.
+        r = try await http(port, "POST", "/films/delete", json: ["id": 2])
+        #expect(r.json == ["num_rows": 1])
+        r = try await http(port, "POST", "/films/delete", json: ["id": 2])
+        #expect(r.status == 200)
+        #expect(r.json == ["num_rows": 0])
+        // The docs.
+        #expect(try await http(port, "GET", "/openapi.json").json["info"]?["title"] == "quickstart")
+        #expect(try await http(port, "GET", "/docs").status == 200)
+    }
+
+    /// Whether a new connection to `port` is refused.
+    func refused(_ port: Int) async -> Bool {
+        await offPool {
+            do throws(LoopbackHTTP.Failure) {
+                _ = try LoopbackHTTP.request(port: port, method: "GET", path: "/docs", timeout: 10)
+                return false
+            } catch {
+                if case .refused = error { return true }
+                return false
+            }
+        }
+    }
+
+    @Test func theQuickstartServesEveryRouteAndStopsGracefullyOnSIGTERM() async throws {
+        try await withServeEnv { env in
+            let p = try env.start(["quickstart", "--config", "service.toml", "--port", "0"])
+            guard await p.waitForStdout(lines: 5) else {
+                p.signal(SIGKILL)
+                Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
+                return
+            }
+            let lines = p.stdout.split(separator: "\n").map(String.init)
+            let port = try #require(listeningPort(p.stdout), "\(p.stdout)")
+            #expect(port > 0)
+            #expect(
+                Array(lines.prefix(5)) == [
+                    "Starting Pixeltable service: quickstart", "  Bound to 0.0.0.0:\(port)", "  Listening on http://localhost:\(port)",
+                    "  API docs at http://localhost:\(port)/docs", "  Routes: 7",
+                ])
+            try await exerciseQuickstart(port)
+
+            // A request in flight when SIGTERM arrives still gets its answer. Two pipelined
+            // requests go in one write: a lookup, then the head and part of the body of an
+            // insert. When the lookup's answer is back, the server has read the insert's head,
+            // so the insert is in flight; then SIGTERM, and once new connections are refused,
+            // the rest of the body.
+            let connection = try RawConnection(port: port)
+            defer { connection.close() }
+            let body = Array(#"{"id": 50, "title": "Heat 2", "year": 2026, "rating": 7.0}"#.utf8)
+            let lookup = "GET /films/lookup?id=3 HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n"
+            let insert = "POST /films HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(body.count)\r\n\r\n"
+            let first = await offPool { () -> (status: String, body: String)? in
+                connection.send(Array(lookup.utf8) + Array(insert.utf8) + body.prefix(10))
+                return connection.readResponse()
+            }
+            #expect(first?.status == "HTTP/1.1 200 OK", "\(String(describing: first))")
+            #expect(first?.body.contains(#""title":"Blade Runner""#) == true, "\(String(describing: first))")
+            p.signal(SIGTERM)
+            #expect(await eventually { await refused(port) }, "the server kept accepting connections after SIGTERM")
+            let answer = await offPool { () -> (status: String, body: String)? in
+                connection.send(Array(body.dropFirst(10)))
+                return connection.readResponse()
+            }
+            #expect(answer?.status == "HTTP/1.1 200 OK", "\(String(describing: answer))")
+            #expect(answer?.body == #"{"id":50,"title":"Heat 2","title_upper":"HEAT 2","decade":2020,"stars":3.5}"#, "\(String(describing: answer))")
+            #expect(await offPool { connection.isClosedByPeer() })
+            let code = await p.waitForExit()
+            #expect(code == 0, "stderr: \(p.stderr)")
+            #expect(p.stderr.isEmpty, "\(p.stderr)")
+
+            // What was written is in the catalog for the next start.
+            let catalog = try Catalog.open(home: HomeDirectory(path: env.home))
+            let films = try await catalog.table("quickstart/films")
+            #expect(try await films.select(["id"], orderBy: ["id"]).rows.map { $0["id"] } == [.int(1), .int(3), .int(4), .int(50)])
+        }
+    }
+
+    @Test func jsonStartupAndSIGINT() async throws {
+        try await withServeEnv { env in
+            let p = try env.start(["quickstart", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0", "--json"])
+            guard await p.waitForStdout(lines: 1) else {
+                p.signal(SIGKILL)
+                Issue.record("no startup line: \(p.stdout) \(p.stderr)")
+                return
+            }
+            let status = try JSONParser.parse(String(p.stdout.split(separator: "\n")[0]))
+            #expect(status.objectValue?.keys == ["status", "host", "port", "url", "docs_url", "routes"])
+            let port = try #require(status["port"]?.intValue)
+            #expect(status == ["status": "starting", "host": "127.0.0.1", "port": .int(port), "url": .string("http://127.0.0.1:\(port)"), "docs_url": .string("http://127.0.0.1:\(port)/docs"), "routes": 7])
+            #expect(p.stdout.hasPrefix("{\"status\": \"starting\", \"host\": \"127.0.0.1\", \"port\": \(port), "))
+            #expect(try await http(Int(port), "GET", "/films/lookup?id=7").status == 404)
+            p.signal(SIGINT)
+            let code = await p.waitForExit()
+            #expect(code == 130, "stdout: \(p.stdout) stderr: \(p.stderr)")
+            #expect(p.stderr.contains("Keyboard interrupt received, shutting down"), "\(p.stderr)")
+            // Only the one status line on stdout.
+            #expect(p.stdout.split(separator: "\n").count == 1, "\(p.stdout)")
+        }
+    }
+
+    @Test func singleEndpointServiceRuns() async throws {
+        try await withServeEnv { env in
+            // The table comes from applying the quickstart's module first.
+            let first = try env.start(["quickstart", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0", "--json"])
+            #expect(await first.waitForStdout(lines: 1))
+            first.signal(SIGTERM)
+            #expect(await first.waitForExit() == 0)
+
+            let p = try env.start(["insert", "--table", "quickstart.films", "--path", "/add", "--inputs", "id", "title", "--outputs", "title_upper", "--host", "127.0.0.1", "--port", "0"])
+            guard await p.waitForStdout(lines: 5) else {
+                p.signal(SIGKILL)
+                Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
+                return
+            }
+            #expect(p.stdout.hasPrefix("Starting Pixeltable service: pxt-serve\n"), "\(p.stdout)")
+            #expect(p.stdout.contains("  Routes: 1\n"))
+            let port = try #require(listeningPort(p.stdout))
+            let r = try await http(port, "POST", "/add", json: ["id": 9, "title": "Ran"])
+            #expect(r.json == ["title_upper": "RAN"])
+            p.signal(SIGTERM)
+            #expect(await p.waitForExit() == 0, "\(p.stderr)")
+        }
+    }
+}
