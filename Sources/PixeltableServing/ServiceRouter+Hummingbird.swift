@@ -109,16 +109,7 @@ extension ServiceRouter {
         return Self.json(answer.status, answer.body)
     }
 
-    static func parseQuery(_ q: String) -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for part in q.split(separator: "&") {
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let k = (String(kv[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding) ?? String(kv[0])
-            let v = kv.count > 1 ? ((String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding) ?? String(kv[1])) : ""
-            out[k, default: []].append(v)
-        }
-        return out
-    }
+    static func parseQuery(_ q: String) -> [String: [String]] { QueryString.parse(q) }
 }
 
 /// Content types by file extension, for `/media`.

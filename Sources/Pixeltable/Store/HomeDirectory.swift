@@ -19,7 +19,17 @@ public struct HomeDirectory: Sendable, Hashable {
             s = home + s.dropFirst()
         }
         if !s.hasPrefix("/") { s = FileManager.default.currentDirectoryPath + "/" + s }
-        return URL(fileURLWithPath: s).standardizedFileURL.path
+        // Resolve `.` and `..` by hand: cheaper than URL, and links are left alone.
+        var parts: [Substring] = []
+        for comp in s.split(separator: "/", omittingEmptySubsequences: true) {
+            if comp == "." { continue }
+            if comp == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
+            parts.append(comp)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     /// The SQLite database holding the catalog and the data.

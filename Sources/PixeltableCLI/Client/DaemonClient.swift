@@ -6,9 +6,12 @@ import PixeltableServing
 /// requests.
 struct DaemonClient {
     let paths: DaemonPaths
-    var environment: [String: String] = ProcessInfo.processInfo.environment
+    var environment: [String: String]
 
-    init(paths: DaemonPaths) { self.paths = paths }
+    init(paths: DaemonPaths, environment: [String: String] = FastIO.environment) {
+        self.paths = paths
+        self.environment = environment
+    }
 
     /// What answered on the port.
     enum Probe {

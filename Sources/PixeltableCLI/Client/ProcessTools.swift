@@ -11,7 +11,8 @@ enum ProcessTools {
 
     /// The command line of a process, from `/proc`.
     static func commandLine(_ pid: Int32) -> [String]? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return nil }
+        guard let bytes = FastIO.read("/proc/\(pid)/cmdline"), !bytes.isEmpty else { return nil }
+        let data = Data(bytes)
         return data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }.filter { !$0.isEmpty }
     }
 
@@ -37,16 +38,16 @@ enum ProcessTools {
     }
 
     static func isZombie(_ pid: Int32) -> Bool {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let s = String(data: data, encoding: .utf8),
+        guard let bytes = FastIO.read("/proc/\(pid)/stat"), case let s = String(decoding: bytes, as: UTF8.self),
             let close = s.lastIndex(of: ")")
         else { return false }
-        let rest = s[s.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        let rest = s[s.index(after: close)...].trimmedASCII
         return rest.hasPrefix("Z")
     }
 
     /// A process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
     static func startTime(_ pid: Int32) -> UInt64? {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let s = String(data: data, encoding: .utf8),
+        guard let bytes = FastIO.read("/proc/\(pid)/stat"), case let s = String(decoding: bytes, as: UTF8.self),
             let close = s.lastIndex(of: ")")
         else { return nil }
         let fields = s[s.index(after: close)...].split(separator: " ")

@@ -9,7 +9,7 @@ final class CommandContext: @unchecked Sendable {
     var inShell = false
     private var cachedClient: DaemonClient?
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(environment: [String: String] = FastIO.environment) {
         self.environment = environment
         home = HomeDirectory(environment: environment)
     }
@@ -17,8 +17,7 @@ final class CommandContext: @unchecked Sendable {
     /// The daemon client for this home and port.
     func client() throws -> DaemonClient {
         if let c = cachedClient { return c }
-        var c = DaemonClient(paths: DaemonPaths(home: home, port: try DaemonPaths.port(environment: environment)))
-        c.environment = environment
+        let c = DaemonClient(paths: DaemonPaths(home: home, port: try DaemonPaths.port(environment: environment)), environment: environment)
         cachedClient = c
         return c
     }
@@ -51,7 +50,7 @@ final class CommandContext: @unchecked Sendable {
             throw CommandExit(refusedExit)
         }
         err("\(prompt) [y/N] ", terminator: "")
-        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let answer = readLine()?.trimmedASCII.lowercased() ?? ""
         guard answer == "y" || answer == "yes" else {
             err("aborted")
             throw CommandExit(refusedExit)

@@ -34,8 +34,8 @@ public enum PxtCommandLine {
     }
 
     /// Runs `pxt` with `arguments` (without the program name) and returns the exit status.
-    public static func main(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
-        let ctx = CommandContext(environment: environment)
+    public static func main(_ arguments: [String], environment: [String: String]? = nil) -> Int32 {
+        let ctx = CommandContext(environment: environment ?? FastIO.environment)
         return run(arguments, ctx)
     }
 

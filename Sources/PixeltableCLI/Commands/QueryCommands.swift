@@ -8,7 +8,7 @@ enum QueryCommands {
     /// Splits `--cols a,b,c`; an empty token is a usage error.
     static func cols(_ args: ParsedArguments) throws -> String? {
         guard let raw = args.value("cols") else { return nil }
-        let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmedASCII }
         if parts.contains(where: \.isEmpty) { throw args.usageError("--cols token must not be empty; got '\(raw)'") }
         return parts.joined(separator: ",")
     }
@@ -54,7 +54,7 @@ enum QueryCommands {
         try PxtCommandLine.checkPath(p)
         let pks = args.positionalList("pk")
         if pks.isEmpty { throw args.usageError("pk values are required for table row lookup") }
-        if pks.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+        if pks.contains(where: { $0.trimmedASCII.isEmpty }) {
             throw args.usageError("PK values must not be empty or whitespace-only")
         }
         var query = [("path", p)] + pks.map { ("pk", $0) }

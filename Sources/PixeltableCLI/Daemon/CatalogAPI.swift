@@ -203,7 +203,7 @@ final class CatalogAPI: Sendable {
 
     func parseCols(_ req: APIRequest) throws -> [String]? {
         guard let raw = req.param("cols") else { return nil }
-        let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmedASCII }
         if parts.contains(where: \.isEmpty) { throw APIError(422, "comma-separated value contains an empty token: '\(raw)'") }
         if parts.count > 1000 { throw APIError(422, "'cols' must name at most 1000 columns") }
         return parts
@@ -232,7 +232,7 @@ final class CatalogAPI: Sendable {
 
     /// A primary-key token from the command line: int, else float, else the string.
     static func coercePK(_ s: String) -> Value {
-        let t = s.trimmingCharacters(in: .whitespaces)
+        let t = s.trimmedASCII
         if let i = Int64(t) { return .int(i) }
         if let d = Double(t), t.lowercased() != "nan", t.lowercased() != "inf", t.lowercased() != "infinity" { return .float(d) }
         return .string(s)
@@ -241,7 +241,7 @@ final class CatalogAPI: Sendable {
     func row(_ req: APIRequest) async throws -> JSONValue {
         let p = try pathParam(req)
         guard let pks = req.query["pk"], !pks.isEmpty else { throw APIError(422, "missing or empty 'pk' query parameter") }
-        if pks.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+        if pks.contains(where: { $0.trimmedASCII.isEmpty }) {
             throw APIError(422, "PK values must not be empty or whitespace-only")
         }
         let cols = try parseCols(req)

@@ -39,7 +39,7 @@ enum ConfigSettings {
     ]
 
     /// The config file in effect: `PIXELTABLE_CONFIG`, else `<home>/config.toml`.
-    static func configFile(home: HomeDirectory, environment env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    static func configFile(home: HomeDirectory, environment env: [String: String] = FastIO.environment) -> String {
         env["PIXELTABLE_CONFIG"].flatMap { $0.isEmpty ? nil : HomeDirectory.absolute($0) } ?? home.configFile
     }
 
@@ -72,7 +72,7 @@ enum ConfigSettings {
     }
 
     /// The `/api/config` report.
-    static func report(home: HomeDirectory, environment env: [String: String] = ProcessInfo.processInfo.environment) throws(PixeltableError) -> JSONValue {
+    static func report(home: HomeDirectory, environment env: [String: String] = FastIO.environment) throws(PixeltableError) -> JSONValue {
         let file = configFile(home: home, environment: env)
         let values = try fileValues(file)
         var entries: [JSONValue] = []

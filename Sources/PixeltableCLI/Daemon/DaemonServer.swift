@@ -145,30 +145,5 @@ enum DaemonServer {
     }
 
     /// Parses a query string; repeated names keep every value, blank values are kept.
-    static func parseQuery(_ q: String) -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for part in q.split(separator: "&", omittingEmptySubsequences: true) {
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let k = percentDecode(String(kv[0]))
-            let v = kv.count > 1 ? percentDecode(String(kv[1])) : ""
-            out[k, default: []].append(v)
-        }
-        return out
-    }
-
-    static func percentDecode(_ s: String) -> String {
-        var bytes: [UInt8] = []
-        var it = Array(s.utf8)[...]
-        while let c = it.popFirst() {
-            if c == UInt8(ascii: "+") {
-                bytes.append(0x20)
-            } else if c == UInt8(ascii: "%"), it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(v)
-                it = it.dropFirst(2)
-            } else {
-                bytes.append(c)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    static func parseQuery(_ q: String) -> [String: [String]] { QueryString.parse(q) }
 }

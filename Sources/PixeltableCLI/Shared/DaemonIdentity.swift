@@ -13,7 +13,7 @@ struct DaemonIdentity: Sendable, Equatable {
     var environment: [String: String]
 
     /// The identity of this process for `home`.
-    static func current(home: HomeDirectory, environment env: [String: String] = ProcessInfo.processInfo.environment) -> DaemonIdentity {
+    static func current(home: HomeDirectory, environment env: [String: String] = FastIO.environment) -> DaemonIdentity {
         var vars: [String: String] = [:]
         for (k, v) in env where k.hasPrefix("PIXELTABLE_") && !v.isEmpty {
             vars[k] = isSensitive(k) ? "sha256:" + String(SHA256.hex(Array(v.utf8)).prefix(16)) : v

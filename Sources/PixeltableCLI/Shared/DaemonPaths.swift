@@ -7,9 +7,9 @@ struct DaemonPaths: Sendable {
     let port: Int
 
     /// `PXT_PORT`, default 22089.
-    static func port(environment env: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+    static func port(environment env: [String: String] = FastIO.environment) throws -> Int {
         guard let raw = env["PXT_PORT"], !raw.isEmpty else { return 22089 }
-        guard let p = Int(raw.trimmingCharacters(in: .whitespaces)), p > 0, p < 65536 else {
+        guard let p = Int(raw.trimmedASCII), p > 0, p < 65536 else {
             throw CLIError("PXT_PORT must be an integer port; got '\(raw)'")
         }
         return p
@@ -23,7 +23,7 @@ struct DaemonPaths: Sendable {
 
     /// The secret, created (mode 0600) if it does not exist yet.
     func secret() throws -> String {
-        if let data = FileManager.default.contents(atPath: secretFile), let s = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), s.count >= 32 {
+        if let s = FastIO.text(secretFile), s.count >= 32 {
             return s
         }
         try home.create()
@@ -41,7 +41,7 @@ struct DaemonPaths: Sendable {
             // Another client won the race: use its secret.
             unlink(tmp)
             if let data = FileManager.default.contents(atPath: secretFile), let other = String(data: data, encoding: .utf8) {
-                return other.trimmingCharacters(in: .whitespacesAndNewlines)
+                return other.trimmedASCII
             }
             throw CLIError("cannot create \(secretFile)")
         }
@@ -51,8 +51,8 @@ struct DaemonPaths: Sendable {
 
     /// The pid recorded in the pidfile.
     func recordedPID() -> Int32? {
-        guard let data = FileManager.default.contents(atPath: pidFile), let s = String(data: data, encoding: .utf8) else { return nil }
-        return Int32(s.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let s = FastIO.text(pidFile) else { return nil }
+        return Int32(s)
     }
 }
 

@@ -86,12 +86,15 @@ public enum LoopbackHTTP {
             let l = try reader.line()
             if l.isEmpty { break }
             guard let colon = l.firstIndex(of: ":") else { throw .malformed("bad header '\(l)'") }
-            headers[l[..<colon].lowercased()] = l[l.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            var value = l[l.index(after: colon)...]
+            while value.first == " " || value.first == "\t" { value.removeFirst() }
+            while value.last == " " || value.last == "\t" { value.removeLast() }
+            headers[l[..<colon].lowercased()] = String(value)
         }
         if headers["transfer-encoding"]?.lowercased() == "chunked" {
             while true {
                 let sizeLine = try reader.line()
-                guard let size = Int(sizeLine.split(separator: ";")[0].trimmingCharacters(in: .whitespaces), radix: 16) else {
+                guard let size = Int(sizeLine.split(separator: ";")[0].filter { $0 != " " && $0 != "\t" }, radix: 16) else {
                     throw .malformed("bad chunk size '\(sizeLine)'")
                 }
                 if size == 0 { break }
