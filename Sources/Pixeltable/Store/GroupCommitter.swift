@@ -94,84 +94,95 @@ final class GroupCommitter: Sendable {
     private func drain() -> Bool {
         var lastBatch = 0
         while true {
-            gather(expecting: lastBatch)
-            let (batch, stopped): ([Pending], Bool) = state.withLock { s in
+            let stopped: Bool? = state.withLock { s in
                 if s.queue.isEmpty {
                     s.writerWaiting = true
-                    return ([], s.stopped)
+                    return s.stopped
                 }
-                let n = min(s.queue.count, maxBatch)
-                let b = Array(s.queue.prefix(n))
-                s.queue.removeFirst(n)
-                return (b, false)
+                return nil
             }
-            if batch.isEmpty { return !stopped }
-            commit(batch)
-            lastBatch = batch.count
+            if let stopped { return !stopped }
+            lastBatch = commitArriving(expecting: lastBatch)
             counters.withLock {
                 $0.transactions += 1
-                $0.operations += batch.count
+                $0.operations += lastBatch
             }
         }
     }
 
-    /// Waits briefly for writers that are about to submit. When many writers each have one write
-    /// outstanding, they fall into groups that alternate between two transactions; holding the
-    /// next transaction for as long as writes keep arriving (at most a fraction of a
-    /// millisecond) merges them into one, and halves the fsyncs. A lone writer never waits.
-    private func gather(expecting lastBatch: Int) {
-        guard lastBatch > 1 else { return }
-        let target = min(maxBatch, lastBatch * 3 / 4 + 1)
-        var seen = state.withLock { $0.queue.count }
-        var waited = 0
-        var quiet = 0
-        while seen < target && waited < 1000 {
-            usleep(50)
-            waited += 50
-            let now = state.withLock { $0.queue.count }
-            // Stop once nothing arrived for 150 µs: the others are not coming soon.
-            quiet = now == seen ? quiet + 1 : 0
-            if quiet >= 3 { return }
-            seen = now
+    /// Removes up to `limit` queued operations.
+    private func take(_ limit: Int) -> [Pending] {
+        state.withLock { s in
+            let n = min(s.queue.count, limit)
+            if n == 0 { return [] }
+            let taken = Array(s.queue.prefix(n))
+            s.queue.removeFirst(n)
+            return taken
         }
     }
-
-    /// Transactions and operations so far.
-    var statistics: WriteStatistics { counters.withLock { $0 } }
 
     /// Thrown inside a fast-path transaction to roll it back before the savepoint path.
     private struct RetryWithSavepoints: Error {}
 
-    private func commit(_ batch: [Pending]) {
-        // Outcomes of each operation inside the transaction; delivered only after commit.
-        let outcomes = Mutex<[Result<Void, any Error>]>([])
+    /// Opens a transaction, runs queued operations in it as they arrive, commits, and reports
+    /// each outcome. Returns how many operations the transaction held.
+    ///
+    /// Operations run while later ones are still being submitted, so the writer does not sit idle
+    /// while callers prepare their next write. When many writers each have one write outstanding
+    /// they would otherwise fall into groups alternating between two transactions; holding the
+    /// transaction open while writes keep arriving (at most a millisecond, and only until
+    /// three-quarters of the previous batch is in) merges them into one and halves the fsyncs.
+    /// A lone writer never waits.
+    private func commitArriving(expecting lastBatch: Int) -> Int {
+        let target = lastBatch > 1 ? min(maxBatch, lastBatch * 3 / 4 + 1) : 1
+        var batch: [Pending] = []
+        var outcomes: [Result<Void, any Error>] = []
         do {
             try pool.write { db in
-                var local: [Result<Void, any Error>] = []
-                local.reserveCapacity(batch.count)
-                for p in batch {
-                    do {
-                        try p.run(db)
-                        local.append(.success(()))
-                    } catch {
-                        // One operation alone owns its transaction: its error is the outcome.
-                        if batch.count == 1 { throw error }
-                        throw RetryWithSavepoints()
+                var waited = 0
+                var quiet = 0
+                while batch.count < maxBatch {
+                    let arrived = take(maxBatch - batch.count)
+                    if arrived.isEmpty {
+                        // Stop once enough is in, the wait is used up, or nothing arrived for
+                        // 150 µs: the others are not coming soon.
+                        if batch.count >= target || waited >= 1000 || quiet >= 3 { break }
+                        usleep(50)
+                        waited += 50
+                        quiet += 1
+                        continue
+                    }
+                    quiet = 0
+                    // Everything taken joins the batch before any of it runs: an operation left
+                    // out of the batch when a failure aborts the loop would never be answered.
+                    batch.append(contentsOf: arrived)
+                    while outcomes.count < batch.count {
+                        do {
+                            try batch[outcomes.count].run(db)
+                            outcomes.append(.success(()))
+                        } catch {
+                            // The first operation alone owns the transaction so far: rolling it
+                            // back is its outcome. Otherwise redo the batch with savepoints.
+                            if batch.count == 1 { throw error }
+                            throw RetryWithSavepoints()
+                        }
                     }
                 }
-                outcomes.withLock { $0 = local }
             }
         } catch is RetryWithSavepoints {
             commitWithSavepoints(batch)
-            return
+            return batch.count
         } catch {
             // The transaction did not commit: nothing of the batch is stored.
             for p in batch { p.finish(.failure(error)) }
-            return
+            return batch.count
         }
-        let local = outcomes.withLock { $0 }
-        for (p, o) in zip(batch, local) { p.finish(o) }
+        for (p, o) in zip(batch, outcomes) { p.finish(o) }
+        return batch.count
     }
+
+    /// Transactions and operations so far.
+    var statistics: WriteStatistics { counters.withLock { $0 } }
 
     /// The slow path: each operation in its own savepoint.
     private func commitWithSavepoints(_ batch: [Pending]) {
