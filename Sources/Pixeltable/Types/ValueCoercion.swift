@@ -29,7 +29,7 @@ extension ColumnType {
             case .int: return .success(value)
             case .float(let d) where d.rounded() == d && abs(d) < 9.2e18: return .success(.int(Int64(d)))
             case .string(let s) where lax:
-                if let i = Int64(s.trimmingCharacters(in: .whitespaces)) { return .success(.int(i)) }
+                if let i = Int64(Self.trimmingBlanks(s)) { return .success(.int(i)) }
             default: break
             }
         case .float:
@@ -37,7 +37,7 @@ extension ColumnType {
             case .float: return .success(value)
             case .int(let i): return .success(.float(Double(i)))
             case .string(let s) where lax:
-                if let d = Double(s.trimmingCharacters(in: .whitespaces)) { return .success(.float(d)) }
+                if let d = Double(Self.trimmingBlanks(s)) { return .success(.float(d)) }
             default: break
             }
         case .bool:
@@ -141,4 +141,22 @@ public struct CoercionFailure: Error, Sendable {
     public var isNull: Bool = false
     /// What was wrong, e.g. `expected Int, got a String ('x')`.
     public var message: String
+}
+
+extension ColumnType {
+    /// `s` without leading and trailing spaces and tabs. Query parameters reach `coerce` on every
+    /// request; Foundation's `trimmingCharacters` costs a bridged copy each time, while the
+    /// common case here has nothing to trim and returns a view of `s`.
+    static func trimmingBlanks(_ s: String) -> Substring {
+        let u = s.utf8
+        var start = u.startIndex
+        var end = u.endIndex
+        while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+        while end > start {
+            let before = u.index(before: end)
+            guard u[before] == 0x20 || u[before] == 0x09 else { break }
+            end = before
+        }
+        return s[start..<end]
+    }
 }

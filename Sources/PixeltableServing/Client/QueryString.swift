@@ -2,7 +2,7 @@
 /// an escaped byte); repeated names keep every value, blank values are kept.
 public enum QueryString {
     /// The parameters of `query` (the part after `?`).
-    public static func parse(_ query: String) -> [String: [String]] {
+    public static func parse(_ query: some StringProtocol) -> [String: [String]] {
         var out: [String: [String]] = [:]
         var bytes = Array(query.utf8)[...]
         while !bytes.isEmpty {
