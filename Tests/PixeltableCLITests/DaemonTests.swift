@@ -112,6 +112,50 @@ struct DaemonTests {
         }
     }
 
+    @Test func stopAndRestartRefuseWhileARequestIsInFlight() {
+        withCLI { env in
+            guard let pid = env.daemonPID() else {
+                Issue.record("no daemon")
+                return
+            }
+            // An upload that has sent its headers and part of its body is in flight.
+            guard let upload = halfSentRequest(port: env.port, path: "/api/insert?path=demo/films", secret: env.secret) else {
+                Issue.record("could not connect to the daemon")
+                return
+            }
+            #expect(waitUntil(timeout: 30) { (env.run(["health"]).object["in_flight"] as? [Any])?.count == 1 })
+            for command in [["daemon", "stop"], ["daemon", "restart"]] {
+                let refused = env.run(command)
+                #expect(refused.code == 1, "\(refused.transcript)")
+                #expect(refused.err.hasPrefix("pxt: the daemon is serving 1 request(s): POST /api/insert ("), "\(refused.transcript)")
+                #expect(refused.err.hasSuffix("Wait for it to finish, or use --force.\n"))
+            }
+            #expect(processIsRunning(pid))
+            #expect(env.daemonPID() == pid)
+            // The client giving up ends the request; then a plain stop works.
+            close(upload)
+            #expect(waitUntil(timeout: 30) { (env.run(["health"]).object["in_flight"] as? [Any])?.isEmpty == true })
+            let stop = env.run(["daemon", "stop"])
+            #expect(stop.code == 0, "\(stop.transcript)")
+            #expect(waitUntil { !processIsRunning(pid) })
+        }
+    }
+
+    @Test func forceStopsDespiteARequestInFlight() {
+        withCLI { env in
+            guard let pid = env.daemonPID(), let upload = halfSentRequest(port: env.port, path: "/api/insert?path=demo/films", secret: env.secret) else {
+                Issue.record("no daemon")
+                return
+            }
+            defer { close(upload) }
+            #expect(waitUntil(timeout: 30) { (env.run(["health"]).object["in_flight"] as? [Any])?.count == 1 })
+            let stop = env.run(["daemon", "stop", "-f"])
+            #expect(stop.code == 0, "\(stop.transcript)")
+            #expect(stop.out == "pxt: stopped daemon (PID \(pid))\n")
+            #expect(waitUntil { !processIsRunning(pid) })
+        }
+    }
+
     @Test func startAfterStopRebindsThePortAtOnce() {
         withCLI { env in
             // Requests leave the daemon's side of their connections in TIME_WAIT; a new daemon
@@ -361,4 +405,25 @@ struct DaemonTests {
             #expect(env.daemonPID().map { Int($0) } == pids.first ?? nil)
         }
     }
+}
+
+/// Connects to 127.0.0.1:`port` and sends a POST's headers, announcing a 1000-byte body, and only
+/// the first 10 bytes of it; returns the open socket (close it to abandon the request).
+private func halfSentRequest(port: Int, path: String, secret: String) -> Int32? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = UInt16(port).bigEndian
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
+    let connected = withUnsafePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    let bytes = Array((head + "{\"id\": 1, ").utf8)
+    guard connected == 0, bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+        close(fd)
+        return nil
+    }
+    return fd
 }

@@ -156,11 +156,11 @@ struct DaemonClient {
         let payload = body.map { Array(JSONWriter.compact.string($0).utf8) } ?? []
         let h = try headers()
         func send() throws -> LoopbackHTTP.Response {
-            do {
+            do throws(LoopbackHTTP.Failure) {
                 return try LoopbackHTTP.request(port: paths.port, method: method, path: target, headers: h, body: payload)
-            } catch let e as LoopbackHTTP.Failure {
-                if case .malformed = e { throw CLIError("bad response from daemon at \(paths.baseURL): \(e)") }
-                throw CLIError("cannot reach daemon at \(paths.baseURL): \(e)")
+            } catch {
+                if case .malformed = error { throw CLIError("bad response from daemon at \(paths.baseURL): \(error)") }
+                throw CLIError("cannot reach daemon at \(paths.baseURL): \(error)")
             }
         }
         var r: LoopbackHTTP.Response? = nil

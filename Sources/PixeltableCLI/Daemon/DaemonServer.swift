@@ -80,6 +80,10 @@ enum DaemonServer {
         if let wanted = request.headers[HTTPField.Name("X-Pxt-Identity")!], wanted != info.identity.token {
             return json(409, ["detail": "this pxt daemon serves another identity; the client replaces it", "error_code": "IDENTITY_MISMATCH"])
         }
+        // A request is in flight from the moment it is accepted: a large `pxt insert` spends
+        // much of its time uploading, and `daemon stop` must not cut it short then either.
+        let tracked = path != "/api/health" && path != "/api/status"
+        let token = tracked ? info.begin(method, path) : nil
         let isBulk = path == "/api/insert"
         var req = request
         let body: [UInt8]
@@ -87,12 +91,11 @@ enum DaemonServer {
             let buffer = try await req.collectBody(upTo: isBulk ? maxInsertBody : maxBody)
             body = Array(buffer.readableBytesView)
         } catch {
+            if let token { info.end(token) }
             return json(413, ["detail": .string("request body exceeds the \(isBulk ? maxInsertBody : maxBody)-byte limit")])
         }
         let sessionName = HTTPField.Name("X-Pxt-Session")!
         let apiRequest = APIRequest(method: method, path: path, query: query, body: body, session: request.headers[sessionName])
-        let tracked = path != "/api/health" && path != "/api/status"
-        let token = tracked ? info.begin(method, path) : nil
         let result = await api.handle(apiRequest)
         switch result {
         case .json(let status, let value):
