@@ -128,6 +128,13 @@ import Testing
         #expect(e3.message.contains("takes 1 argument"))
         let e4 = try #require(bindError("title.nosuch()"))
         #expect(e4.message.contains("unknown function 'nosuch'"))
+        // A misspelt method or namespaced function is reported at its name, not its receiver.
+        #expect(e4.column == 7)
+        let e5 = try #require(bindError("string.lowr(title)"))
+        #expect(e5.message.contains("unknown function 'string.lowr'"))
+        #expect(e5.column == 8)
+        let e6 = try #require(bindError("a + title.upper().uper()"))
+        #expect(e6.column == 19)
         do {
             _ = try ExpressionParser.parse("a + (1")
             Issue.record("no error")

@@ -798,9 +798,9 @@ private func withFilms<T>(_ body: (Catalog, Table) async throws -> T) async thro
 
     static let typos: [Typo] = [
         Typo(what: "computed column", text: base + "[[table.computed]]\nname = \"c\"\nexpr = \"title.upper() + yeer\"\n", typo: "yeer"),
-        // An unknown method is reported at the start of its call (the receiver), not at its name.
-        Typo(what: "computed column function", text: base + "[[table.computed]]\nname     = \"c\"\nexpr     =   \"title.uppr()\"\n", typo: "title.uppr"),
-        Typo(what: "computed column namespace function", text: base + "[[table.computed]]\nname = \"c\"\nexpr = \"year + math.rnd(year)\"\n", typo: "math.rnd"),
+        // An unknown method or namespaced function is reported at its name.
+        Typo(what: "computed column function", text: base + "[[table.computed]]\nname     = \"c\"\nexpr     =   \"title.uppr()\"\n", typo: "uppr"),
+        Typo(what: "computed column namespace function", text: base + "[[table.computed]]\nname = \"c\"\nexpr = \"year + math.rnd(year)\"\n", typo: "rnd"),
         Typo(what: "computed column literal string", text: base + "[[table.computed]]\nname = \"c\"\nexpr = 'year + titl'\n", typo: "titl'"),
         Typo(what: "computed column with a string literal", text: base + "[[table.computed]]\nname = \"c\"\nexpr = \"title + ' (' + yeer + ')'\"\n", typo: "yeer"),
         Typo(what: "computed column after escapes", text: base + "[[table.computed]]\nname = \"c\"\nexpr = \"title + \\\"\\u00e9\\\" + yeer\"\n", typo: "yeer"),

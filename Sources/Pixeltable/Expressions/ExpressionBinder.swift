@@ -54,6 +54,11 @@ struct ExpressionBinder {
         ExpressionError(message: message, offset: s.offset, source: source)
     }
 
+    /// An error about the name of a member access (`x.name`), placed at the name.
+    private func nameError(_ message: String, _ s: Syntax) -> ExpressionError {
+        ExpressionError(message: message, offset: s.nameOffset ?? s.offset, source: source)
+    }
+
     private func columnRef(_ c: ExpressionScope.Column, _ s: Syntax) -> (TypedExpr, Syntax) {
         (TypedExpr(.column(c.id), c.type), Syntax(.columnID(c.id), at: s.offset))
     }
@@ -224,7 +229,7 @@ struct ExpressionBinder {
                 return try bindFunction(f, s, callee: callee, receiver: nil, args: args, kwargs: kwargs)
             }
             if scope.functions.hasNamespace(ns) {
-                throw error("unknown function '\(name)'", callee)
+                throw nameError("unknown function '\(name)'", callee)
             }
             if parts.count == 2 {
                 throw error("unknown column '\(parts[0])'\(suggestion(parts[0]))", callee)
@@ -271,14 +276,14 @@ struct ExpressionBinder {
 
     private func resolve(_ leaf: String, receiverType: ColumnType, at s: Syntax) throws(ExpressionError) -> ExpressionFunction {
         let cands = scope.functions.candidates(leaf: leaf)
-        guard !cands.isEmpty else { throw error("unknown function '\(leaf)'", s) }
+        guard !cands.isEmpty else { throw nameError("unknown function '\(leaf)'", s) }
         let fitting = cands.filter { $0.parameters.first.map { $0.type.accepts(receiverType) } ?? false }
         for ns in Self.namespaces(for: receiverType) {
             if let f = fitting.first(where: { $0.namespace == ns }) { return f }
         }
         if let f = fitting.first(where: { $0.namespace == "cast" }) ?? (fitting.count == 1 ? fitting.first : nil) { return f }
         let names = cands.map(\.name).joined(separator: ", ")
-        throw error("no function '\(leaf)' applies to \(receiverType.baseDescription) (candidates: \(names))", s)
+        throw nameError("no function '\(leaf)' applies to \(receiverType.baseDescription) (candidates: \(names))", s)
     }
 
     private func bindFunction(

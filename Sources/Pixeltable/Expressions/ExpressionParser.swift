@@ -304,6 +304,7 @@ public struct ExpressionParser {
                 let o = offset
                 i += 1
                 e = Syntax(.member(e, name), at: e.offset == o ? o : e.offset)
+                e.nameOffset = o
             } else if isOp("[") {
                 i += 1
                 let idx = try parseOr()

@@ -38,6 +38,9 @@ public struct Syntax: Sendable, Hashable {
     public var kind: Kind
     /// Where the node starts in the source, as a 0-based character offset.
     public var offset: Int
+    /// For a member access `x.name`, where `name` starts: an unknown method is reported there
+    /// rather than at `x`. Not stored with the catalog's trees, which are checked already.
+    var nameOffset: Int?
 
     init(_ kind: Kind, at offset: Int) {
         self.kind = kind
