@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The built `pxt` binary: next to the test bundle, or `$PXT_BINARY`.
@@ -79,6 +80,13 @@ final class CLIEnv: @unchecked Sendable {
         p.standardError = errPipe
         p.standardInput = inPipe
         do { try p.run() } catch { return Outcome(code: -1, out: "", err: "\(error)") }
+        // A command that hangs fails its test instead of the whole run: stop it after `timeout`.
+        let pid = p.processIdentifier
+        let finished = Mutex(false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            if !finished.withLock({ $0 }) { kill(pid, SIGKILL) }
+        }
+        defer { finished.withLock { $0 = true } }
         if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? inPipe.fileHandleForWriting.close()
         // Read both pipes while the process runs so that neither fills up.

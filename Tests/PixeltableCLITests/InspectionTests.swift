@@ -262,6 +262,13 @@ struct InspectionTests {
             #expect(r.lines.dropFirst().first == "")
             #expect(r.out.contains("Column Name"))
             #expect(r.out.contains("Computed With"))
+            #expect(r.lines.dropFirst(2).first?.split(separator: " ", omittingEmptySubsequences: true) == ["Column", "Name", "Type", "Source", "Computed", "With", "Comment"])
+            // Every column's source is the table that stores it, for a view its base table.
+            #expect(r.lines.contains { $0.hasPrefix("title ") && $0.split(separator: " ", omittingEmptySubsequences: true).contains("films") })
+            #expect(env.run(["schema", "update", env.write("v.toml", "[[view]]\npath = \"demo/recent\"\nbase = \"demo/films\"\nwhere = \"year > 1980\"\n")]).code == 0)
+            let view = env.run(["describe", "demo/recent"])
+            #expect(view.lines.first == "view 'demo/recent' (of 'demo/films')", "\(view.transcript)")
+            #expect(view.lines.contains { $0.hasPrefix("title ") && $0.split(separator: " ", omittingEmptySubsequences: true).contains("films") }, "\(view.out)")
             #expect(r.out.contains("title.upper()"))
             #expect(r.out.contains("Film title"))
             #expect(r.out.contains("idx_year"))

@@ -135,6 +135,7 @@ struct DaemonClient {
         [
             "Authorization": "Bearer \(try paths.secret())", "X-Pxt-Session": Self.session, "Content-Type": "application/json",
             "X-Pxt-Identity": DaemonIdentity.current(home: paths.home, environment: environment).token,
+            EnvironmentAgreement.headerName: EnvironmentAgreement.header(EnvironmentAgreement.fingerprint(of: environment)),
         ]
     }
 

@@ -251,6 +251,14 @@ enum InspectionCommands {
             return 0
         }
         ctx.out("config_file  \(r["config_file"]?.stringValue ?? "")")
+        // Settings of this shell the daemon does not serve with (it keeps the environment it
+        // started with): say so, and how to fix it.
+        var daemonPrint: [String: String] = [:]
+        for (k, v) in r["env_fingerprint"]?.objectValue ?? JSONObject() { daemonPrint[k] = v.stringValue ?? "" }
+        let (missing, different) = EnvironmentAgreement.disagreement(caller: EnvironmentAgreement.fingerprint(of: ctx.environment), daemon: daemonPrint)
+        if !missing.isEmpty { ctx.out("  not in the daemon: " + missing.joined(separator: ", ")) }
+        if !different.isEmpty { ctx.out("  set to a different value in the daemon: " + different.joined(separator: ", ")) }
+        if !missing.isEmpty || !different.isEmpty { ctx.out("  run `pxt daemon restart` to serve with your environment") }
         func name(_ e: JSONValue) -> String { "\(e["section"]?.stringValue ?? "").\(e["key"]?.stringValue ?? "")" }
         let verbose = args.flag("verbose")
         let shown = entries.filter { verbose || $0["source"]?.stringValue != "unset" }

@@ -9,6 +9,8 @@ struct APIRequest: Sendable {
     var body: [UInt8]
     /// The caller's terminal session (`X-Pxt-Session`), for the working directory.
     var session: String?
+    /// The caller's settings fingerprint (`X-Pxt-Env`), checked by ``EnvironmentAgreement``.
+    var environment: String? = nil
 
     /// A query parameter's last value.
     func param(_ name: String) -> String? { query[name]?.last }

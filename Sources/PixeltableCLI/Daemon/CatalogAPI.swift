@@ -18,15 +18,19 @@ final class CatalogAPI: Sendable {
     let catalog: Catalog
     let info: DaemonInfo
     private let sessions = Mutex<[String: String]>([:])
+    /// The settings this daemon serves with, compared with each caller's.
+    let agreement: EnvironmentAgreement
 
-    init(catalog: Catalog, info: DaemonInfo) {
+    init(catalog: Catalog, info: DaemonInfo, environment: [String: String] = FastIO.environment) {
         self.catalog = catalog
         self.info = info
+        agreement = EnvironmentAgreement(configFile: ConfigSettings.configFile(home: catalog.home, environment: environment), environment: environment)
     }
 
     /// Routes a request; errors become `{"detail", "error_code"}` with their status.
     func handle(_ req: APIRequest) async -> APIResult {
         do {
+            try agreement.check(path: req.path, callerHeader: req.environment)
             return try await route(req)
         } catch let e as APIError {
             return .json(e.status, e.json)
@@ -41,7 +45,8 @@ final class CatalogAPI: Sendable {
         switch (req.method, req.path) {
         case ("GET", "/api/health"): return .json(200, info.health)
         case ("GET", "/api/status"): return .json(200, try await status(req))
-        case ("GET", "/api/config"): return .json(200, try ConfigSettings.report(home: catalog.home))
+        case ("GET", "/api/config"):
+            return .json(200, try ConfigSettings.report(home: catalog.home, fingerprint: agreement.fingerprint))
         case ("GET", "/api/dirs"): return .json(200, try await dirs(req))
         case ("GET", "/api/cwd"): return .json(200, ["uri": cwd(req).map { .string($0) } ?? .null])
         case ("POST", "/api/cwd"): return .json(200, try await setCwd(req))
@@ -293,7 +298,14 @@ final class CatalogAPI: Sendable {
         let meta = try await t.metadata()
         let cols = try await t.columns()
         let idxs = try await t.indexes()
-        return ["text": .string(DescribeText.render(meta, columns: cols, indexes: idxs)), "metadata": meta]
+        // A view stores no columns of its own: every column comes from the table at the root
+        // of its bases, which the text names as the column's source.
+        var root = meta
+        while root["kind"]?.stringValue == "view", let base = root["base"]?.stringValue {
+            root = try await catalog.table(base).metadata()
+        }
+        let source = root["name"]?.stringValue ?? ""
+        return ["text": .string(DescribeText.render(meta, columns: cols, indexes: idxs, source: source)), "metadata": meta]
     }
 
     /// The tables under `path` (a table, or a directory walked recursively; all when absent).

@@ -71,8 +71,8 @@ enum ConfigSettings {
         }
     }
 
-    /// The `/api/config` report.
-    static func report(home: HomeDirectory, environment env: [String: String] = FastIO.environment) throws(PixeltableError) -> JSONValue {
+    /// The `/api/config` report; `fingerprint` is the daemon's (``EnvironmentAgreement``).
+    static func report(home: HomeDirectory, fingerprint: [String: String] = [:], environment env: [String: String] = FastIO.environment) throws(PixeltableError) -> JSONValue {
         let file = configFile(home: home, environment: env)
         let values = try fileValues(file)
         var entries: [JSONValue] = []
@@ -94,6 +94,7 @@ enum ConfigSettings {
                 "description": .string(s.description), "expected_type": .string(s.type),
             ])
         }
-        return ["config_file": .string(file), "entries": .array(entries), "env_var_names": .array(names.map { .string($0) })]
+        let hashes = JSONObject(fingerprint.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })
+        return ["config_file": .string(file), "entries": .array(entries), "env_fingerprint": .object(hashes), "env_var_names": .array(names.map { .string($0) })]
     }
 }

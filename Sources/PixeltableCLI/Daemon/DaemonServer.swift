@@ -95,7 +95,9 @@ enum DaemonServer {
             return json(413, ["detail": .string("request body exceeds the \(isBulk ? maxInsertBody : maxBody)-byte limit")])
         }
         let sessionName = HTTPField.Name("X-Pxt-Session")!
-        let apiRequest = APIRequest(method: method, path: path, query: query, body: body, session: request.headers[sessionName])
+        let apiRequest = APIRequest(
+            method: method, path: path, query: query, body: body, session: request.headers[sessionName],
+            environment: request.headers[HTTPField.Name(EnvironmentAgreement.headerName)!])
         let result = await api.handle(apiRequest)
         switch result {
         case .json(let status, let value):

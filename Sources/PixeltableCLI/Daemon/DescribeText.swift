@@ -2,7 +2,9 @@ import Pixeltable
 
 /// The human-readable `pxt describe` block, after Pixeltable's `repr(table)`.
 enum DescribeText {
-    static func render(_ meta: JSONValue, columns: [ColumnDescription], indexes: [IndexDescription]) -> String {
+    /// - Parameter source: The name of the table the columns are stored in (for a view, the
+    ///   table at the root of its bases).
+    static func render(_ meta: JSONValue, columns: [ColumnDescription], indexes: [IndexDescription], source: String) -> String {
         let path = meta["path"]?.stringValue ?? ""
         var out: String
         if meta["kind"]?.stringValue == "view" {
@@ -16,9 +18,9 @@ enum DescribeText {
             var type = c.type.description
             if c.isPrimaryKey { type += " (pk)" }
             if c.isComputed && !c.isStored { type += " (unstored)" }
-            return [c.name, type, c.computedWith ?? "", c.comment ?? ""]
+            return [c.name, type, source, c.computedWith ?? "", c.comment ?? ""]
         }
-        out += TextTable.aligned(["Column Name", "Type", "Computed With", "Comment"], rows, leftAlignHeaders: true)
+        out += TextTable.aligned(["Column Name", "Type", "Source", "Computed With", "Comment"], rows, leftAlignHeaders: true)
         if !indexes.isEmpty {
             out += "\n\n"
             let irows = indexes.map { [$0.name, $0.columns.joined(separator: ", "), $0.kind, $0.kind == "embedding" ? "\($0.metric ?? "cosine"), \($0.embedding ?? "")" : ""] }
