@@ -349,14 +349,10 @@ struct RawReply {
     var object: [String: Any] { (json as? [String: Any]) ?? [:] }
 }
 
-/// Sends one HTTP/1.1 request to 127.0.0.1:`port` over a plain socket and reads the answer
-/// until the server closes the connection; `nil` when nothing could be read.
-func rawHTTP(port: Int, method: String = "GET", path: String, headers: [String: String] = [:], body: String? = nil) -> RawReply? {
+/// A TCP socket connected to 127.0.0.1:`port`, or `nil`.
+func connectLoopback(port: Int) -> Int32? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var timeout = timeval(tv_sec: 30, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_port = UInt16(port).bigEndian
@@ -364,7 +360,20 @@ func rawHTTP(port: Int, method: String = "GET", path: String, headers: [String: 
     let connected = withUnsafePointer(to: &addr) { p in
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard connected == 0 else { return nil }
+    guard connected == 0 else {
+        close(fd)
+        return nil
+    }
+    return fd
+}
+
+/// Sends one HTTP/1.1 request to 127.0.0.1:`port` over a plain socket and reads the answer
+/// until the server closes the connection; `nil` when nothing could be read.
+func rawHTTP(port: Int, method: String = "GET", path: String, headers: [String: String] = [:], body: String? = nil) -> RawReply? {
+    guard let fd = connectLoopback(port: port) else { return nil }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let payload = Array((body ?? "").utf8)
     var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
     for (k, v) in headers { request += "\(k): \(v)\r\n" }

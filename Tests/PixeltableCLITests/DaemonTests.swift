@@ -410,18 +410,10 @@ struct DaemonTests {
 /// Connects to 127.0.0.1:`port` and sends a POST's headers, announcing a 1000-byte body, and only
 /// the first 10 bytes of it; returns the open socket (close it to abandon the request).
 private func halfSentRequest(port: Int, path: String, secret: String) -> Int32? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = UInt16(port).bigEndian
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-    let connected = withUnsafePointer(to: &addr) { p in
-        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
+    guard let fd = connectLoopback(port: port) else { return nil }
     let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(secret)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
     let bytes = Array((head + "{\"id\": 1, ").utf8)
-    guard connected == 0, bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+    guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
         close(fd)
         return nil
     }
