@@ -103,4 +103,15 @@ struct EnvironmentAgreementTests {
             #expect(env.run(["count", "demo/films"]).out == "3\n")
         }
     }
+
+    @Test func aConfigFileUnreadableFromTheStartIsReported() throws {
+        try withCLI { env in
+            try FileManager.default.createDirectory(atPath: env.home, withIntermediateDirectories: true)
+            try "[pixeltable\nbroken".write(toFile: env.home + "/config.toml", atomically: true, encoding: .utf8)
+            let r = env.run(["ls"])
+            #expect(r.code == 1)
+            #expect(r.err == "pxt: 422 Could not read config file: \(env.home)/config.toml\n", "\(r.transcript)")
+            #expect(env.run(["health"]).code == 0)
+        }
+    }
 }

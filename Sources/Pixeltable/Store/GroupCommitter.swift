@@ -173,7 +173,10 @@ final class GroupCommitter: Sendable {
             commitWithSavepoints(batch)
             return batch.count
         } catch {
-            // The transaction did not commit: nothing of the batch is stored.
+            // The transaction did not commit: nothing of the batch is stored. When it could not
+            // even begin (a full disk, an I/O error), fail what is queued rather than retry it
+            // at once, which would spin for as long as the failure lasts.
+            if batch.isEmpty { batch = take(maxBatch) }
             for p in batch { p.finish(.failure(error)) }
             return batch.count
         }

@@ -41,8 +41,11 @@ final class EnvironmentAgreement: Sendable {
         self.configFile = configFile
         fingerprint = Self.fingerprint(of: env)
         let stamp = Self.stamp(configFile)
-        let initial = (try? Self.fileHashes(configFile)) ?? [:]
-        file = Mutex(FileState(stamp: stamp, initial: initial, verdict: .success([])))
+        // A file unreadable from the start is reported from the first request on.
+        var initial: [String: String] = [:]
+        var verdict: Result<[String], APIError> = .success([])
+        do { initial = try Self.fileHashes(configFile) } catch { verdict = .failure(Self.unreadable(configFile)) }
+        file = Mutex(FileState(stamp: stamp, initial: initial, verdict: verdict))
     }
 
     // MARK: fingerprints
@@ -129,11 +132,15 @@ final class EnvironmentAgreement: Sendable {
                 let names = Set(current.keys).union(s.initial.keys).filter { current[$0] != s.initial[$0] }
                 s.verdict = .success(names.sorted())
             } catch {
-                s.verdict = .failure(APIError(422, "Could not read config file: \(configFile)", code: "INVALID_CONFIGURATION"))
+                s.verdict = .failure(Self.unreadable(configFile))
             }
             return s.verdict
         }
         return try verdict.get()
+    }
+
+    private static func unreadable(_ path: String) -> APIError {
+        APIError(422, "Could not read config file: \(path)", code: "INVALID_CONFIGURATION")
     }
 
     private static func stamp(_ path: String) -> [Double]? {
