@@ -144,9 +144,10 @@ final class EnvironmentAgreement: Sendable {
     }
 
     private static func stamp(_ path: String) -> [Double]? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return [Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, Double(st.st_size)]
+        guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        let modified = (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let size = (a[.size] as? UInt64).map(Double.init) ?? (a[.size] as? Int).map(Double.init) ?? -1
+        return [modified, size]
     }
 
     /// Setting name → value hash for the settings in the config file. Settings are named as in
