@@ -48,18 +48,17 @@ public struct JSONWriter: Sendable {
         for _ in 0..<(indent * level) { out.append(0x20) }
     }
 
-    private var itemSeparator: [UInt8] {
-        switch style {
-        case .compact, .pretty: return [UInt8(ascii: ",")]
-        case .spaced: return [UInt8(ascii: ","), 0x20]
-        }
+    // Separators are appended byte by byte: returning them as arrays allocated one per key and
+    // per item, which showed in the cost of every HTTP response.
+    private func appendItemSeparator(_ out: inout [UInt8]) {
+        out.append(UInt8(ascii: ","))
+        if case .spaced = style { out.append(0x20) }
     }
 
-    private var keySeparator: [UInt8] {
-        switch style {
-        case .compact: return [UInt8(ascii: ":")]
-        case .spaced, .pretty: return [UInt8(ascii: ":"), 0x20]
-        }
+    private func appendKeySeparator(_ out: inout [UInt8]) {
+        out.append(UInt8(ascii: ":"))
+        if case .compact = style { return }
+        out.append(0x20)
     }
 
     private func write(_ value: JSONValue, into out: inout [UInt8], level: Int) {
@@ -73,7 +72,7 @@ public struct JSONWriter: Sendable {
             if a.isEmpty { out.append(contentsOf: "[]".utf8); return }
             out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
-                if i > 0 { out.append(contentsOf: itemSeparator) }
+                if i > 0 { appendItemSeparator(&out) }
                 newline(&out, level: level + 1)
                 write(v, into: &out, level: level + 1)
             }
@@ -83,10 +82,10 @@ public struct JSONWriter: Sendable {
             if o.isEmpty { out.append(contentsOf: "{}".utf8); return }
             out.append(UInt8(ascii: "{"))
             for (i, p) in o.pairs.enumerated() {
-                if i > 0 { out.append(contentsOf: itemSeparator) }
+                if i > 0 { appendItemSeparator(&out) }
                 newline(&out, level: level + 1)
                 writeString(p.key, into: &out)
-                out.append(contentsOf: keySeparator)
+                appendKeySeparator(&out)
                 write(p.value, into: &out, level: level + 1)
             }
             newline(&out, level: level)
