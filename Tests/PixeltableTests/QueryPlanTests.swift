@@ -77,4 +77,46 @@ import Testing
             #expect(try lookup.runNow(["id": .int(99)]).rows.isEmpty)
         }
     }
+
+    @Test func lookupsThatPinThePrimaryKeyNeedNoSort() async throws {
+        try await withCatalog { cat, _ in
+            let t = try await cat.createTable("pairs", columns: [.init("a", .int), .init("b", .string), .init("n", .int)], primaryKey: ["a", "b"])
+            try await t.insert((0..<40).map { ["a": .int(Int64($0 % 4)), "b": .string("k\($0)"), "n": .int(Int64($0))] })
+            let module = try ModuleFile.parse(
+                """
+                [[query]]
+                name = "both"
+                table = "pairs"
+                params = { a = "Int", b = "String" }
+                where = "a == :a and b == :b"
+
+                [[query]]
+                name = "half"
+                table = "pairs"
+                params = { a = "Int" }
+                where = "a == :a"
+
+                [[query]]
+                name = "literal"
+                table = "pairs"
+                params = { b = "String" }
+                where = ":b == b and 2 == a"
+                """, file: "q.toml")
+            func statement(_ name: String, _ args: [String: Value]) async throws -> (String, [ResultRow], [ResultRow]) {
+                let q = try await module.query(named: name)!.compile(cat)
+                let single = try #require(q.singleStatement(for: try q.resolvedPlan(try q.arguments(args))))
+                return (single.sql, try q.runNow(args).rows, try await q.run(args).rows)
+            }
+            let (both, fastBoth, slowBoth) = try await statement("both", ["a": 2, "b": "k6"])
+            #expect(!both.contains("ORDER BY"), "\(both)")
+            #expect(fastBoth == slowBoth && fastBoth.count == 1)
+            let (literal, fastLiteral, slowLiteral) = try await statement("literal", ["b": "k10"])
+            #expect(!literal.contains("ORDER BY"), "\(literal)")
+            #expect(fastLiteral == slowLiteral && fastLiteral.first?["n"] == .int(10))
+            // Part of the key matches many rows: they keep their insertion order.
+            let (half, fastHalf, slowHalf) = try await statement("half", ["a": 1])
+            #expect(half.contains("ORDER BY _rowid"), "\(half)")
+            #expect(fastHalf == slowHalf && fastHalf.compactMap { $0["n"]?.intValue } == [1, 5, 9, 13, 17, 21, 25, 29, 33, 37])
+        }
+    }
 }

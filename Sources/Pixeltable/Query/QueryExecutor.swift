@@ -242,7 +242,10 @@ enum QueryExecutor {
         }
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(snap.dataTableName) WHERE \(conditions.joined(separator: " AND "))"
         if plan.orderBy.isEmpty {
-            sql += " ORDER BY _rowid"
+            // Equality on every primary-key column selects at most one live row (the key's index
+            // is unique): there is no order to impose, and SQLite need not build a sorter for
+            // every point lookup.
+            if !pinsPrimaryKey(snap, snap.filters + plan.filters) { sql += " ORDER BY _rowid" }
         } else {
             var terms: [String] = []
             for (e, asc) in plan.orderBy {
@@ -254,6 +257,30 @@ enum QueryExecutor {
         }
         if let limit = plan.limit { sql += " LIMIT \(limit)" }
         return SingleStatement(sql: sql, arguments: args, types: types)
+    }
+
+    /// Whether `filters` (all of which hold) compare every primary-key column for equality with
+    /// a parameter or a literal.
+    static func pinsPrimaryKey(_ snap: TableSnapshot, _ filters: [TypedExpr]) -> Bool {
+        guard !snap.primaryKey.isEmpty else { return false }
+        var pinned = Set<Int>()
+        func collect(_ e: TypedExpr) {
+            guard case .binary(let op, let a, let b) = e.node else { return }
+            switch op {
+            case .and:
+                collect(a)
+                collect(b)
+            case .equal:
+                switch (a.node, b.node) {
+                case (.column(let id), .param), (.column(let id), .literal), (.param, .column(let id)), (.literal, .column(let id)):
+                    pinned.insert(id)
+                default: break
+                }
+            default: break
+            }
+        }
+        filters.forEach(collect)
+        return snap.primaryKey.allSatisfy { pinned.contains($0.id) }
     }
 
     /// The default select list: every user column (`includeUnstored` adds unstored computed ones).
