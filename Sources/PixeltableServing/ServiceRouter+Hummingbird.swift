@@ -87,7 +87,7 @@ extension ServiceRouter {
         } else {
             body = []
         }
-        let query = spec.method == .get ? Self.parseQuery(Self.rawQuery(request.head.path ?? "")) : [:]
+        let query = spec.method == .get ? QueryString.parse(target: request.head.path ?? "") : [:]
         let fields: [String: Value]
         do {
             fields = try RouteExecutor.fields(spec, body: body, query: query)
@@ -107,16 +107,6 @@ extension ServiceRouter {
         }
         let answer = await RouteExecutor.perform(spec, fields)
         return Self.json(answer.status, answer.body)
-    }
-
-    static func parseQuery(_ q: some StringProtocol) -> [String: [String]] { QueryString.parse(q) }
-
-    /// The part of a request target after the first `?` (still percent-encoded). Read from the
-    /// raw target rather than `uri.query`, which parses the whole URI with `URLComponents` on
-    /// every request.
-    static func rawQuery(_ target: String) -> Substring {
-        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return "" }
-        return target[target.utf8.index(after: q)...]
     }
 }
 

@@ -121,18 +121,7 @@ public struct QueryDefinition: Sendable, Hashable {
         case .float(let d): return .float(d)
         case .boolean(let b): return .bool(b)
         case .datetime(let s): return .string(s)
-        case .array, .table: return .json(json(v))
-        }
-    }
-
-    static func json(_ v: TOMLValue) -> JSONValue {
-        switch v {
-        case .string(let s), .datetime(let s): return .string(s)
-        case .integer(let i): return .int(i)
-        case .float(let d): return .double(d)
-        case .boolean(let b): return .bool(b)
-        case .array(let items): return .array(items.map { json($0.value) })
-        case .table(let t): return .object(JSONObject(t.entries.map { ($0.key, json($0.node.value)) }))
+        case .array, .table: return .json(v.json)
         }
     }
 

@@ -31,6 +31,20 @@ public indirect enum TOMLValue: Sendable, Hashable {
     case table(TOMLTable)
 }
 
+extension TOMLValue {
+    /// The value as JSON: date-times as their text, tables as objects in key order.
+    public var json: JSONValue {
+        switch self {
+        case .string(let s), .datetime(let s): return .string(s)
+        case .integer(let i): return .int(i)
+        case .float(let d): return .double(d)
+        case .boolean(let b): return .bool(b)
+        case .array(let items): return .array(items.map(\.value.json))
+        case .table(let t): return .object(JSONObject(t.entries.map { ($0.key, $0.node.value.json) }))
+        }
+    }
+}
+
 /// A table whose keys keep the order in which they appear.
 public struct TOMLTable: Sendable, Hashable {
     public var entries: [(key: String, node: TOMLNode)]
@@ -679,12 +693,12 @@ struct TOMLParseState {
         switch b {
         case TOMLByte.quote:
             if peek(1) == TOMLByte.quote, peek(2) == TOMLByte.quote {
-                return .string(try parseMultilineBasicString())
+                return .string(try parseMultilineString(quote: TOMLByte.quote))
             }
             return .string(try parseBasicString())
         case TOMLByte.apostrophe:
             if peek(1) == TOMLByte.apostrophe, peek(2) == TOMLByte.apostrophe {
-                return .string(try parseMultilineLiteralString())
+                return .string(try parseMultilineString(quote: TOMLByte.apostrophe))
             }
             return .string(try parseLiteralString())
         case TOMLByte.openBracket:
@@ -819,7 +833,10 @@ struct TOMLParseState {
         }
     }
 
-    mutating func parseMultilineBasicString() throws(TOMLError) -> String {
+    /// A multi-line string: `"""` (basic, with escapes and line-ending backslashes) or `'''`
+    /// (literal, taken as written). A newline right after the opening delimiter is dropped.
+    mutating func parseMultilineString(quote: UInt8) throws(TOMLError) -> String {
+        let escapes = quote == TOMLByte.quote
         let open = mark()
         pos += 3
         if atNewline() { try consumeNewline() }
@@ -827,9 +844,9 @@ struct TOMLParseState {
         while true {
             guard pos < bytes.count else { throw error("unterminated multi-line string", at: open) }
             let b = bytes[pos]
-            if b == TOMLByte.quote {
+            if b == quote {
                 if try closeMultiline(quote: b, into: &out) { return String(decoding: out, as: UTF8.self) }
-            } else if b == TOMLByte.backslash {
+            } else if escapes && b == TOMLByte.backslash {
                 if lineEndingBackslash() {
                     // Trim the newline and all whitespace (including newlines) up to the next content.
                     pos += 1
@@ -841,28 +858,6 @@ struct TOMLParseState {
                 } else {
                     try parseEscape(into: &out)
                 }
-            } else if b == TOMLByte.lf || b == TOMLByte.cr {
-                try consumeNewline()
-                out.append(TOMLByte.lf)
-            } else if TOMLByte.isForbiddenControl(b) {
-                throw error("control character \(Self.codePoint(UInt32(b))) in string")
-            } else {
-                out.append(b)
-                pos += 1
-            }
-        }
-    }
-
-    mutating func parseMultilineLiteralString() throws(TOMLError) -> String {
-        let open = mark()
-        pos += 3
-        if atNewline() { try consumeNewline() }
-        var out: [UInt8] = []
-        while true {
-            guard pos < bytes.count else { throw error("unterminated multi-line string", at: open) }
-            let b = bytes[pos]
-            if b == TOMLByte.apostrophe {
-                if try closeMultiline(quote: b, into: &out) { return String(decoding: out, as: UTF8.self) }
             } else if b == TOMLByte.lf || b == TOMLByte.cr {
                 try consumeNewline()
                 out.append(TOMLByte.lf)

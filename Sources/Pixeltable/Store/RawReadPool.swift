@@ -46,8 +46,6 @@ final class RawReadConnection: @unchecked Sendable {
         if let handle { sqlite3_close_v2(handle) }
     }
 
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
     private func statement(_ sql: String) throws -> OpaquePointer {
         if let s = statements[sql] { return s }
         var s: OpaquePointer?
@@ -70,16 +68,7 @@ final class RawReadConnection: @unchecked Sendable {
             sqlite3_reset(s)
             sqlite3_clear_bindings(s)
         }
-        for (i, v) in arguments.enumerated() {
-            let index = Int32(i + 1)
-            switch v.storage {
-            case .null: sqlite3_bind_null(s, index)
-            case .int64(let x): sqlite3_bind_int64(s, index, x)
-            case .double(let x): sqlite3_bind_double(s, index, x)
-            case .string(let x): sqlite3_bind_text(s, index, x, -1, Self.transient)
-            case .blob(let d): d.withUnsafeBytes { p in _ = sqlite3_bind_blob(s, index, p.baseAddress, Int32(d.count), Self.transient) }
-            }
-        }
+        SQLiteDirect.bind(s, arguments)
         var rows: [[Value]] = []
         while true {
             let rc = sqlite3_step(s)

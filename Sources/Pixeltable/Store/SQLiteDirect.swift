@@ -11,7 +11,8 @@ enum SQLiteDirect {
     /// SQLite's `SQLITE_TRANSIENT`: copy bound text and blobs.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private static func bind(_ stmt: OpaquePointer, _ values: [DatabaseValue]) {
+    /// Binds `values` to parameters 1, 2, … of `stmt` (text and blobs copied).
+    static func bind(_ stmt: OpaquePointer, _ values: [DatabaseValue]) {
         for (i, v) in values.enumerated() {
             let index = Int32(i + 1)
             switch v.storage {

@@ -61,16 +61,6 @@ enum ConfigSettings {
         return out
     }
 
-    static func display(_ v: TOMLValue) -> JSONValue {
-        switch v {
-        case .string(let s), .datetime(let s): return .string(s)
-        case .integer(let i): return .int(i)
-        case .float(let d): return .double(d)
-        case .boolean(let b): return .bool(b)
-        default: return .string("\(v)")
-        }
-    }
-
     /// The `/api/config` report; `fingerprint` is the daemon's (``EnvironmentAgreement``).
     static func report(home: HomeDirectory, fingerprint: [String: String] = [:], environment env: [String: String] = FastIO.environment) throws(PixeltableError) -> JSONValue {
         let file = configFile(home: home, environment: env)
@@ -84,7 +74,7 @@ enum ConfigSettings {
                 value = .string(v)
                 source = "env"
             } else if let v = values[s.section]?[s.key] {
-                value = display(v)
+                value = v.json
                 source = file
             }
             if s.isSensitive && source != "unset" { value = "<redacted>" }

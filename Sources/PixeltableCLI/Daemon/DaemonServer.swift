@@ -67,7 +67,7 @@ enum DaemonServer {
 
     static func respond(_ request: Request, api: CatalogAPI, info: DaemonInfo, secret: String) async -> Response {
         let path = request.uri.path
-        let query = parseQuery(request.uri.query ?? "")
+        let query = QueryString.parse(target: request.head.path ?? "")
         let method = request.method.rawValue
         if method == "OPTIONS" { return Response(status: .noContent, headers: securityHeaders()) }
         // Every request must carry the home's secret: other local users cannot drive the daemon.
@@ -148,7 +148,4 @@ enum DaemonServer {
         for i in 0..<x.count { diff |= x[i] ^ y[i] }
         return diff == 0
     }
-
-    /// Parses a query string; repeated names keep every value, blank values are kept.
-    static func parseQuery(_ q: String) -> [String: [String]] { QueryString.parse(q) }
 }

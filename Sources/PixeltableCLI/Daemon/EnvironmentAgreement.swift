@@ -155,26 +155,18 @@ final class EnvironmentAgreement: Sendable {
     /// `secrets` are `PIXELTABLE_VAR_<KEY>` and `PIXELTABLE_SECRET_<KEY>`. Other tables (such
     /// as `[[service]]`) are not settings the daemon resolved, and editing them refuses nothing.
     private static func fileHashes(_ path: String) throws(PixeltableError) -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        let root: TOMLTable
-        do {
-            guard let text = String(data: data, encoding: .utf8) else { throw PixeltableError(.invalidConfiguration, "not UTF-8") }
-            root = try TOMLParser.parse(text, file: path)
-        } catch {
-            throw PixeltableError(.invalidConfiguration, "Could not read config file: \(path)")
-        }
         var out: [String: String] = [:]
-        func walk(_ table: TOMLTable, _ keys: [String]) {
-            for (key, node) in table.entries {
-                if case .table(let inner) = node.value {
-                    walk(inner, keys + [key])
-                    continue
-                }
-                let name = settingName(keys + [key])
-                if isSetting(name) { out[name] = hash(JSONWriter.compact.string(ConfigSettings.display(node.value))) }
+        func visit(_ keys: [String], _ value: TOMLValue) {
+            if case .table(let inner) = value {
+                for (key, node) in inner.entries { visit(keys + [key], node.value) }
+                return
             }
+            let name = settingName(keys)
+            if isSetting(name) { out[name] = hash(JSONWriter.compact.string(value.json)) }
         }
-        walk(root, [])
+        for (section, values) in try ConfigSettings.fileValues(path) {
+            for (key, value) in values { visit([section, key], value) }
+        }
         return out
     }
 

@@ -1,6 +1,14 @@
 /// Parses `application/x-www-form-urlencoded` query strings byte by byte (`+` is a space, `%XX`
 /// an escaped byte); repeated names keep every value, blank values are kept.
 public enum QueryString {
+    /// The parameters in a request target such as `/lookup?id=7` (the raw, still-encoded path
+    /// and query). Reading the target directly avoids `uri.query`, which parses the whole URI
+    /// with `URLComponents` on every request.
+    public static func parse(target: String) -> [String: [String]] {
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [:] }
+        return parse(target[target.utf8.index(after: q)...])
+    }
+
     /// The parameters of `query` (the part after `?`).
     public static func parse(_ query: some StringProtocol) -> [String: [String]] {
         var out: [String: [String]] = [:]
