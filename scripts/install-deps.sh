@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system packages pxt needs to build and run on Debian/Ubuntu:
-#   libsqlite3-dev  SQLite headers and library (the embedded store, through GRDB)
-#   curl            used by the README's examples
-# Benchmarks install their own tools (wrk, hyperfine) from bench/common.sh.
+#   libsqlite3-dev        SQLite headers and library (the embedded store, through GRDB)
+#   libjpeg62-turbo-dev   libjpeg-turbo: JPEG decode (with DCT-domain scaling) and encode
+#   libpng-dev            PNG decode and encode
+#   libwebp-dev           WebP decode and encode
+#   zlib1g-dev            zlib, which libpng needs (its static archive for the static build)
+#   curl                  used by the README's examples
+# The -dev packages carry the static archives that `pxt`'s fully static build links.
+# Benchmarks install their own tools (wrk, hyperfine, Pillow, libvips) from bench/common.sh.
 set -euo pipefail
 missing=()
-for pkg in libsqlite3-dev curl; do
+for pkg in libsqlite3-dev libjpeg62-turbo-dev libpng-dev libwebp-dev zlib1g-dev curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

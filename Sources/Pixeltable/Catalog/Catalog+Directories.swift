@@ -133,7 +133,7 @@ extension Catalog {
     public func removeDirectory(_ path: String, recursive: Bool = false) async throws(PixeltableError) {
         let p = try CatalogPath(path)
         guard !p.isRoot else { throw PixeltableError(.invalidPath, "cannot remove the root directory") }
-        try await write { db, s in
+        let dropped: [String] = try await write { db, s in
             switch s.entry(p) {
             case .directory: break
             case .table: throw PixeltableError(.invalidPath, "'\(p)' is a table, not a directory; use drop for tables and views")
@@ -158,7 +158,9 @@ extension Catalog {
             for t in ordered { try Self.dropStorage(db, t) }
             try db.execute(sql: "DELETE FROM pxt_dirs WHERE path = ? OR path LIKE ? ESCAPE '\\'", arguments: [p.description, Self.likePrefix(p)])
             try CatalogState.bumpGeneration(db)
+            return ordered.filter { $0.kind == .table }.map(\.id)
         }
+        for id in dropped { media.removeFiles(tableID: id) }
     }
 
     static func viewDepth(_ s: CatalogState, _ t: TableSnapshot) -> Int {

@@ -219,7 +219,7 @@ extension Catalog {
     @discardableResult
     public func drop(_ path: String, cascade: Bool = false, ifNotExists: IfExists = .error) async throws(PixeltableError) -> [CatalogPath] {
         let p = try CatalogPath(path)
-        return try await write { db, s in
+        let dropped: [TableSnapshot] = try await write { db, s in
             let t: TableSnapshot
             switch s.entry(p) {
             case .table(let x): t = x
@@ -236,7 +236,10 @@ extension Catalog {
             let ordered = dependents.sorted { Self.viewDepth(s, $0) > Self.viewDepth(s, $1) } + [t]
             for x in ordered { try Self.dropStorage(db, x) }
             try CatalogState.bumpGeneration(db)
-            return ordered.map(\.path)
+            return ordered
         }
+        // The rows went with the transaction; their stored files follow.
+        for x in dropped where x.kind == .table { media.removeFiles(tableID: x.id) }
+        return dropped.map(\.path)
     }
 }

@@ -22,6 +22,8 @@ public final class Catalog: Sendable {
     public let home: HomeDirectory
     /// The functions expressions can call; register your own here.
     public let functions: FunctionRegistry
+    /// The home's media files: stored, temporary and cached.
+    public let media: MediaStore
     let pool: DatabasePool
     let committer: GroupCommitter
     /// Raw read-only connections for point lookups (see ``RawReadPool``).
@@ -34,6 +36,7 @@ public final class Catalog: Sendable {
     private init(home: HomeDirectory, functions: FunctionRegistry, pool: DatabasePool, maxWriteBatch: Int) {
         self.home = home
         self.functions = functions
+        self.media = MediaStore(home: home)
         self.pool = pool
         self.committer = GroupCommitter(pool: pool, maxBatch: maxWriteBatch)
         self.rawReads = RawReadPool(path: home.databasePath)
@@ -76,7 +79,7 @@ public final class Catalog: Sendable {
     func state(_ db: Database, cache: Bool) throws -> CatalogState {
         let generation = try CatalogState.generation(db)
         if let s = cached.withLock({ $0 }), s.generation == generation { return s }
-        let s = try CatalogState.load(db, functions: functions)
+        let s = try CatalogState.load(db, functions: functions, media: media)
         if cache { cached.withLock { $0 = s } }
         return s
     }

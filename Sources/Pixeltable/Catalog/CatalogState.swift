@@ -32,7 +32,7 @@ final class CatalogState: Sendable {
     }
 
     /// Reads the whole catalog and compiles every table's expressions.
-    static func load(_ db: Database, functions: FunctionRegistry) throws -> CatalogState {
+    static func load(_ db: Database, functions: FunctionRegistry, media: MediaStore? = nil) throws -> CatalogState {
         let generation = try generation(db)
         var dirs: Set<String> = [""]
         for p in try String.fetchAll(db, sql: "SELECT path FROM pxt_dirs") { dirs.insert(p) }
@@ -71,12 +71,12 @@ final class CatalogState: Sendable {
                 snap = TableSnapshot(
                     id: r.id, path: path, kind: .view, baseID: baseID, schemaVersion: r.schemaVersion, createdAt: r.createdAt,
                     schema: r.schema, storageID: base.storageID, storageSchema: base.storageSchema,
-                    storageSchemaVersion: base.storageSchemaVersion, filters: filters, ownFilterSyntax: own, functions: functions)
+                    storageSchemaVersion: base.storageSchemaVersion, filters: filters, ownFilterSyntax: own, functions: functions, media: media)
             } else {
                 snap = TableSnapshot(
                     id: r.id, path: path, kind: .table, baseID: nil, schemaVersion: r.schemaVersion, createdAt: r.createdAt,
                     schema: r.schema, storageID: r.id, storageSchema: r.schema, storageSchemaVersion: r.schemaVersion,
-                    filters: [], ownFilterSyntax: nil, functions: functions)
+                    filters: [], ownFilterSyntax: nil, functions: functions, media: media)
             }
             built[id] = snap
             return snap

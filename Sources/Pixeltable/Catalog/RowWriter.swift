@@ -14,7 +14,11 @@ struct RowWriter {
 
     /// Checks and converts user rows: known, writable columns; values of the right type; no null
     /// in a required column. Errors name the table, the column and the row.
-    func prepare(_ rows: [[String: Value]], lax: Bool = false) throws(PixeltableError) -> [Prepared] {
+    ///
+    /// Media values are checked too: a local file must exist, an image must be a complete image
+    /// (``MediaStore/checkInput(_:type:baseDirectory:)``); relative paths are relative to
+    /// `baseDirectory`.
+    func prepare(_ rows: [[String: Value]], lax: Bool = false, baseDirectory: String? = nil) throws(PixeltableError) -> [Prepared] {
         var out: [Prepared] = []
         out.reserveCapacity(rows.count)
         let writable = snap.writableColumns
@@ -29,7 +33,8 @@ struct RowWriter {
             for c in writable {
                 let v = row[c.name] ?? .null
                 switch c.type.coerce(v, lax: lax) {
-                case .success(let cv): ctx.values[c.id] = cv
+                case .success(let cv):
+                    ctx.values[c.id] = try checkMedia(cv, c, row: i, baseDirectory: baseDirectory)
                 case .failure(let f):
                     let code: PixeltableError.Code = f.isNull ? .missingRequired : .typeMismatch
                     let detail = f.isNull && row[c.name] == nil ? "a value is required (the column is missing)" : f.message
@@ -39,6 +44,32 @@ struct RowWriter {
             out.append(ctx)
         }
         return out
+    }
+
+    /// A media column's value in its stored form, or an error naming the table, column and row.
+    func checkMedia(_ v: Value, _ c: ColumnInfo, row: Int, baseDirectory: String?) throws(PixeltableError) -> Value {
+        guard c.type.isMedia, !v.isNull, let media = snap.media else { return v }
+        do {
+            return try media.checkInput(v, type: c.type, baseDirectory: baseDirectory)
+        } catch {
+            throw PixeltableError(error.code, "Table '\(tableName())', column '\(c.name)', row \(row): \(error.message)")
+        }
+    }
+
+    /// A placement for the media files of a write, or `nil` when the table has no media columns.
+    func placement() -> MediaPlacement? {
+        guard !snap.mediaColumns.isEmpty, let media = snap.media else { return nil }
+        return MediaPlacement(store: media, tableID: snap.storageID)
+    }
+
+    /// Stages and places, inside a transaction whose version is known, the media files of rows
+    /// computed in it; returns the rows with their stored files' URLs.
+    func placeMedia(_ rows: [Prepared], version: Int, into placement: MediaPlacement?) throws(PixeltableError) -> [Prepared] {
+        guard let placement else { return rows }
+        placement.restart()
+        try placement.stage(rows, columns: snap.mediaColumns, table: tableName())
+        try placement.place(version: version)
+        return placement.resolve(rows, version: version)
     }
 
     /// Rejects rows whose primary key repeats within the batch.
@@ -75,7 +106,7 @@ struct RowWriter {
         for c in columns where c.expr == nil {
             throw PixeltableError(.invalidState, c.bindError ?? "computed column '\(c.name)' cannot be evaluated")
         }
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource)
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, media: snap.media)
         var errors = 0
         for i in rows.indices {
             for c in columns {
@@ -178,7 +209,7 @@ struct RowWriter {
         let cols = columns.map { names in names.compactMap { snap.byName[$0] } } ?? snap.columns
         let names = columns == nil ? snap.columnNames : cols.map { $0.name }
         let unstored = columns == nil ? snap.unstoredColumns : cols.filter { !$0.record.stored }.sorted { $0.id < $1.id }
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource)
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, media: snap.media)
         return rows.map { r in
             var ctx = r
             for c in unstored {
@@ -186,7 +217,7 @@ struct RowWriter {
             }
             var values: [Value] = []
             values.reserveCapacity(cols.count)
-            for c in cols { values.append(ctx.value(c.id)) }
+            for c in cols { values.append(snap.media?.materialize(ctx.value(c.id)) ?? ctx.value(c.id)) }
             return ResultRow(columns: names, values: values)
         }
     }

@@ -11,14 +11,17 @@ extension Table {
         }
     }
 
-    /// Undoes the newest version, data and schema together.
+    /// Undoes the newest version, data and schema together, and removes the media files that
+    /// version wrote (files the user referenced are never touched).
     /// - Returns: The versions before and after.
     @discardableResult
     public func revert() async throws(PixeltableError) -> (from: Int, to: Int) {
         let t = self
-        return try await catalog.write { db, s in
+        let r = try await catalog.write { db, s in
             try TableHistory.revert(db, try t.snapshot(s))
         }
+        catalog.media.removeFiles(tableID: id, version: r.from)
+        return r
     }
 
     /// The current schema version: it changes with every change of columns, indexes or comments.

@@ -75,36 +75,62 @@ extension Table {
         }
         if ifExists == .ignore, try await snapshot().byName[name] != nil { return nil }
         let functions = catalog.functions
-        return try await changeSchema { schema, snap, db, version, nextCol in
-            if schema.column(named: name) != nil {
-                throw PixeltableError(.columnAlreadyExists, "Column '\(name)' already exists in table '\(snap.path)'")
+        let placement = MediaPlacement(store: catalog.media, tableID: id)
+        do {
+            let version = try await changeSchema { schema, snap, db, version, nextCol in
+                try Self.addComputed(
+                    name, expression: expression, stored: stored, onError: onError, comment: comment, type: type, schema: &schema, snap: snap, db: db,
+                    version: version, nextCol: &nextCol, functions: functions, placement: placement)
             }
-            var spec = ColumnSpec.computed(name, expression, stored: stored, onError: onError, comment: comment)
-            spec.type = type
-            let rec = try Catalog.compileComputed(spec, id: nextCol, schema: schema, functions: functions, path: snap.path, version: version)
-            nextCol += 1
-            schema.columns.append(rec)
-            var errors = 0
-            if rec.stored {
-                try StoreDDL.addColumn(db, tableID: snap.id, column: rec)
-                errors = try Self.fill(db, snap: snap, schema: schema, columnIDs: [rec.id], functions: functions)
-            }
-            return ("Added: \(name)", VersionCounts(errors: errors))
+            placement.finish(committed: version)
+            return version
+        } catch {
+            placement.finish(committed: nil)
+            throw error
         }
+    }
+
+    /// The schema edit of ``addComputedColumn(_:expression:stored:onError:comment:type:ifExists:)``, run in its transaction.
+    static func addComputed(
+        _ name: String, expression: String, stored: Bool, onError: OnError, comment: String?, type: ColumnType?, schema: inout TableSchema, snap: TableSnapshot,
+        db: Database, version: Int, nextCol: inout Int, functions: FunctionRegistry, placement: MediaPlacement
+    ) throws -> (String?, VersionCounts) {
+        if schema.column(named: name) != nil {
+            throw PixeltableError(.columnAlreadyExists, "Column '\(name)' already exists in table '\(snap.path)'")
+        }
+        var spec = ColumnSpec.computed(name, expression, stored: stored, onError: onError, comment: comment)
+        spec.type = type
+        let rec = try Catalog.compileComputed(spec, id: nextCol, schema: schema, functions: functions, path: snap.path, version: version)
+        nextCol += 1
+        schema.columns.append(rec)
+        var errors = 0
+        if rec.stored {
+            try StoreDDL.addColumn(db, tableID: snap.id, column: rec)
+            errors = try Self.fill(db, snap: snap, schema: schema, columnIDs: [rec.id], functions: functions, version: version, placement: placement)
+        }
+        return ("Added: \(name)", VersionCounts(errors: errors))
     }
 
     /// Computes stored computed columns for every live row, in place (used when a column is
     /// added: the values belong to the version that added it).
-    static func fill(_ db: Database, snap old: TableSnapshot, schema: TableSchema, columnIDs: [Int], functions: FunctionRegistry) throws -> Int {
+    static func fill(
+        _ db: Database, snap old: TableSnapshot, schema: TableSchema, columnIDs: [Int], functions: FunctionRegistry, version: Int, placement: MediaPlacement? = nil
+    ) throws -> Int {
         let snap = TableSnapshot(
             id: old.id, path: old.path, kind: old.kind, baseID: old.baseID, schemaVersion: old.schemaVersion + 1, createdAt: old.createdAt,
             schema: schema, storageID: old.storageID, storageSchema: schema, storageSchemaVersion: old.storageSchemaVersion + 1,
-            filters: [], ownFilterSyntax: nil, functions: functions)
+            filters: [], ownFilterSyntax: nil, functions: functions, media: old.media)
         let cols = columnIDs.compactMap { snap.byID[$0] }
         var rows = try QueryExecutor.scan(db, snap, asOf: nil, filters: [], needs: cols.compactMap(\.expr), loadAll: false, parameters: [:])
         if rows.isEmpty { return 0 }
         var contexts = rows.map(\.context)
         let errors = try RowWriter(snap: snap).compute(&contexts, only: cols)
+        if let placement, cols.contains(where: \.type.isMedia) {
+            placement.restart()
+            try placement.stage(contexts, columns: cols.filter(\.type.isMedia), table: snap.path.description)
+            try placement.place(version: version)
+            contexts = placement.resolve(contexts, version: version)
+        }
         for c in cols {
             let sql = "UPDATE \(snap.dataTableName) SET \(c.record.sqlName) = ?, \(c.record.errorTypeSQLName) = ?, \(c.record.errorMessageSQLName) = ? WHERE _rowid = ?"
             let stmt = try db.makeStatement(sql: sql)
@@ -237,7 +263,7 @@ extension Table {
             schema.columns.append(rec)
             schema.indexes.append(IndexRecord(name: chosen, columnID: c.id, kind: .embedding, metric: metric, embedding: embedding, vectorColumnID: rec.id, versionAdded: version))
             try StoreDDL.addColumn(db, tableID: snap.id, column: rec)
-            let errors = try Self.fill(db, snap: snap, schema: schema, columnIDs: [rec.id], functions: functions)
+            let errors = try Self.fill(db, snap: snap, schema: schema, columnIDs: [rec.id], functions: functions, version: version)
             return ("Added: index \(chosen)", VersionCounts(errors: errors))
         }
         return chosen

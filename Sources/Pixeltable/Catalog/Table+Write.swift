@@ -73,31 +73,55 @@ extension Table {
     ///   - lax: Accept strings for numbers and booleans (form fields, query strings, CSV).
     ///   - expectedSchemaVersion: Fail with SCHEMA_MISMATCH, writing nothing, unless the table's
     ///     schema version is this one (see ``schemaVersion()``).
+    ///   - baseDirectory: What relative media paths are relative to; the working directory by
+    ///     default.
+    ///
+    /// Media columns take a local path or `file://` URL (referenced where it is), an
+    /// `http(s)://` URL (fetched into the file cache, and checked), or an in-memory
+    /// ``Value/image(_:)``; files in the home's `tmp/` (uploads) and computed images are stored
+    /// under `media/`.
     @discardableResult
-    public func insert(_ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false, expectedSchemaVersion: Int? = nil) async throws(PixeltableError) -> WriteResult {
+    public func insert(
+        _ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false, expectedSchemaVersion: Int? = nil, baseDirectory: String? = nil
+    ) async throws(PixeltableError) -> WriteResult {
         let t = self
         return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
             try t.requireTable(snap, "insert into")
             let w = RowWriter(snap: snap)
-            var prepared = try w.prepare(rows, lax: lax)
+            if let media = snap.media, snap.writableColumns.contains(where: \.type.isMedia) {
+                await media.prefetch(rows, columns: snap.writableColumns.filter(\.type.isMedia))
+            }
+            var prepared = try w.prepare(rows, lax: lax, baseDirectory: baseDirectory)
             if prepared.isEmpty { return WriteResult(rowCount: 0, errorCount: 0, rows: [], version: nil) }
             try w.checkBatchKeys(prepared)
             let errors = try w.compute(&prepared, onError: onError)
+            let placement = w.placement()
+            try placement?.stage(prepared, columns: snap.mediaColumns, table: w.tableName())
             let batch = prepared
             // A key that is already taken fails its INSERT on the primary key's unique index;
             // the group committer then rolls back and redoes the batch with savepoints, so the
             // version claimed here is only kept with the rows.
-            let version: Int = try await t.catalog.committer.write { db in
-                let (version, firstRID) = try w.beginInsert(db, rowCount: batch.count)
-                var rid = firstRID
-                for (i, r) in batch.enumerated() {
-                    try w.insertChecked(db, r, index: i, rid: rid, version: version)
-                    rid += 1
+            let version: Int
+            do {
+                version = try await t.catalog.committer.write { db in
+                    let (version, firstRID) = try w.beginInsert(db, rowCount: batch.count)
+                    try placement?.place(version: version)
+                    let rows = placement?.resolve(batch, version: version) ?? batch
+                    var rid = firstRID
+                    for (i, r) in rows.enumerated() {
+                        try w.insertChecked(db, r, index: i, rid: rid, version: version)
+                        rid += 1
+                    }
+                    try w.recordInsert(db, version: version, counts: VersionCounts(inserts: batch.count, errors: errors))
+                    return version
                 }
-                try w.recordInsert(db, version: version, counts: VersionCounts(inserts: batch.count, errors: errors))
-                return version
+            } catch {
+                placement?.finish(committed: nil)
+                throw error
             }
-            return WriteResult(rowCount: batch.count, errorCount: errors, rows: w.results(batch), version: version)
+            let stored = placement?.resolve(batch, version: version) ?? batch
+            placement?.finish(committed: version)
+            return WriteResult(rowCount: batch.count, errorCount: errors, rows: w.results(stored), version: version)
         }
     }
 
@@ -125,7 +149,7 @@ extension Table {
             for (name, v) in values.sorted(by: { $0.key < $1.key }) {
                 let c = try t.updatableColumn(snap, name)
                 switch c.type.coerce(v) {
-                case .success(let cv): assignments.append((c, cv))
+                case .success(let cv): assignments.append((c, try RowWriter(snap: snap).checkMedia(cv, c, row: 0, baseDirectory: nil)))
                 case .failure(let f):
                     throw PixeltableError(f.isNull ? .missingRequired : .typeMismatch, "Table '\(snap.path)', column '\(c.name)': \(f.message)")
                 }
@@ -149,11 +173,14 @@ extension Table {
             let w = RowWriter(snap: snap)
             let assignmentList = assignments
             let computedList = computed
-            let (version, rows, errors): (Int?, [RowContext], Int) = try await t.catalog.committer.write { db in
+            let placement = w.placement()
+            let outcome: (Int?, [RowContext], Int)
+            do {
+            outcome = try await t.catalog.committer.write { db in
                 let (current, nextRID) = try w.begin(db)
                 let scanned = try QueryExecutor.scan(db, snap, asOf: nil, filters: filters.map { [$0] } ?? [], needs: [], loadAll: true, parameters: [:])
                 if scanned.isEmpty { return (nil, [], 0) }
-                let evaluator = ExpressionEvaluator()
+                let evaluator = ExpressionEvaluator(media: snap.media)
                 var newRows: [RowContext] = []
                 for (i, r) in scanned.enumerated() {
                     var ctx = r.context
@@ -172,6 +199,7 @@ extension Table {
                 }
                 let errors = try w.compute(&newRows, only: deps)
                 let version = current + 1
+                newRows = try w.placeMedia(newRows, version: version, into: placement)
                 for (r, n) in zip(scanned, newRows) {
                     try w.retire(db, rowid: r.rowid, version: version)
                     try w.insert(db, n, rid: r.rid, version: version)
@@ -179,6 +207,12 @@ extension Table {
                 try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: newRows.count, errors: errors))
                 return (version, newRows, errors)
             }
+            } catch {
+                placement?.finish(committed: nil)
+                throw error
+            }
+            placement?.finish(committed: outcome.0)
+            let (version, rows, errors) = outcome
             return WriteResult(rowCount: rows.count, errorCount: errors, rows: w.results(rows), version: version)
         }
     }
@@ -223,7 +257,7 @@ extension Table {
                     }
                     let c = try t.updatableColumn(snap, name)
                     switch c.type.coerce(v) {
-                    case .success(let cv): set.append((c, cv))
+                    case .success(let cv): set.append((c, try RowWriter(snap: snap).checkMedia(cv, c, row: i, baseDirectory: nil)))
                     case .failure(let f):
                         throw PixeltableError(f.isNull ? .missingRequired : .typeMismatch, "Table '\(snap.path)', column '\(c.name)', row \(i): \(f.message)")
                     }
@@ -234,7 +268,10 @@ extension Table {
             let w = RowWriter(snap: snap)
             let keyList = keys
             let setList = sets
-            let (version, updated, errors): (Int?, [RowContext], Int) = try await t.catalog.committer.write { db in
+            let placement = w.placement()
+            let outcome: (Int?, [RowContext], Int)
+            do {
+            outcome = try await t.catalog.committer.write { db in
                 let (current, nextRID) = try w.begin(db)
                 var found: [(ScannedRow, RowContext)] = []
                 for (i, key) in keyList.enumerated() {
@@ -254,17 +291,28 @@ extension Table {
                 let version = current + 1
                 var errors = 0
                 var out: [RowContext] = []
-                for (r, ctx) in found {
+                let changed = Set(setList.flatMap { $0.map(\.0.id) })
+                var computedRows: [RowContext] = []
+                for (_, ctx) in found {
                     var one = [ctx]
-                    let changed = Set(setList.flatMap { $0.map(\.0.id) })
                     errors += try w.compute(&one, only: snap.dependents(of: changed))
+                    computedRows.append(one[0])
+                }
+                computedRows = try w.placeMedia(computedRows, version: version, into: placement)
+                for ((r, _), row) in zip(found, computedRows) {
                     try w.retire(db, rowid: r.rowid, version: version)
-                    try w.insert(db, one[0], rid: r.rid, version: version)
-                    out.append(one[0])
+                    try w.insert(db, row, rid: r.rid, version: version)
+                    out.append(row)
                 }
                 try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: out.count, errors: errors))
                 return (version, out, errors)
             }
+            } catch {
+                placement?.finish(committed: nil)
+                throw error
+            }
+            placement?.finish(committed: outcome.0)
+            let (version, updated, errors) = outcome
             return WriteResult(rowCount: updated.count, errorCount: errors, rows: w.results(updated), version: version)
         }
     }

@@ -78,7 +78,7 @@ enum TableHistory {
         return TableSnapshot(
             id: snap.id, path: snap.path, kind: snap.kind, baseID: snap.baseID, schemaVersion: snap.schemaVersion, createdAt: snap.createdAt,
             schema: snap.kind == .table ? schema : snap.schema, storageID: snap.storageID, storageSchema: schema, storageSchemaVersion: sv,
-            filters: snap.filters, ownFilterSyntax: snap.ownFilterSyntax, functions: functions)
+            filters: snap.filters, ownFilterSyntax: snap.ownFilterSyntax, functions: functions, media: snap.media)
     }
 
     /// Undoes the table's newest version, data and schema together.

@@ -66,12 +66,17 @@ final class TableSnapshot: Sendable {
     let unstoredColumns: [ColumnInfo]
     /// Where `similarity()` finds stored embeddings.
     let embeddingSource: IndexEmbeddings
+    /// Where media references resolve to files, and where written media go.
+    let media: MediaStore?
+    /// Stored columns of media types, whose values are files.
+    let mediaColumns: [ColumnInfo]
 
     init(
         id: String, path: CatalogPath, kind: TableKind, baseID: String?, schemaVersion: Int, createdAt: Int64,
         schema: TableSchema, storageID: String, storageSchema: TableSchema, storageSchemaVersion: Int,
-        filters: [TypedExpr], ownFilterSyntax: Syntax?, functions: FunctionRegistry
+        filters: [TypedExpr], ownFilterSyntax: Syntax?, functions: FunctionRegistry, media: MediaStore? = nil
     ) {
+        self.media = media
         self.id = id
         self.path = path
         self.kind = kind
@@ -139,6 +144,7 @@ final class TableSnapshot: Sendable {
         embeddingSource = IndexEmbeddings(vectorColumns: vectors)
         let stored = allColumns.filter { $0.record.stored }
         storedColumns = stored
+        mediaColumns = stored.filter { $0.type.isMedia }
         storedComputed = allColumns.filter { $0.record.isComputed && $0.record.stored }.sorted { $0.id < $1.id }
         let table = "tbl_\(storageID)"
         var cols = ["_rid", "_v_min", "_v_max"]

@@ -91,6 +91,10 @@ struct ExpressionBinder {
             if b.type.kind == .json {
                 return (TypedExpr(.member(b, name), ColumnType(.json, nullable: true)), out)
             }
+            // A property function of the receiver's type: `photo.width`, `photo.size`.
+            if let ns = Self.namespaces(for: b.type).first, let f = scope.functions.function(named: "\(ns).\(name)"), f.isProperty {
+                return (TypedExpr(.call(f, [b]), f.returnType([b.type])), out)
+            }
             if let id = b.columnID, let prop = TypedExpr.ColumnProperty(rawValue: name) {
                 switch prop {
                 case .errortype, .errormsg:

@@ -42,6 +42,8 @@ struct ExpressionEvaluator: Sendable {
     var embeddings: (any EmbeddingSource)? = nil
     /// Query-embedding cache: a query's `similarity(:q)` embeds `:q` once, not once per row.
     var queryEmbeddings: QueryEmbeddingCache? = nil
+    /// Where media references are resolved to files (remote ones fetched into the file cache).
+    var media: MediaStore? = nil
 
     func evaluate(_ e: TypedExpr, _ row: RowContext) throws(FunctionError) -> Value {
         switch e.node {
@@ -108,6 +110,8 @@ struct ExpressionEvaluator: Sendable {
                 var v = try evaluate(a, row)
                 if v.isNull {
                     if f.propagatesNull { return .null }
+                } else if i < f.parameters.count, f.parameters[i].type == .kind(.image) {
+                    v = try image(v, f, i)
                 } else if i < f.parameters.count, let target = f.parameters[i].type.conversionTarget, target.kind != v.inferredType.kind {
                     switch target.coerce(v) {
                     case .success(let c): v = c
@@ -142,6 +146,25 @@ struct ExpressionEvaluator: Sendable {
             let qv = try (queryEmbeddings ?? QueryEmbeddingCache()).embedding(for: q, embed: embed, dims: dims)
             guard let rv = embeddings?.embedding(index: index, row: row), rv.count == qv.count else { return .null }
             return .float(Double(EmbeddingFunctions.cosine(rv, qv)))
+        }
+    }
+
+    /// An image argument: a stored reference becomes the image in its file (a remote file is
+    /// fetched into the file cache first); the pixels are decoded only when a function needs them.
+    private func image(_ v: Value, _ f: ExpressionFunction, _ i: Int) throws(FunctionError) -> Value {
+        switch v {
+        case .image: return v
+        case .media(let s), .string(let s), .json(.string(let s)):
+            let ref: MediaReference
+            do { ref = try MediaReference(parsing: s) } catch { throw FunctionError("ValueError", "\(f.name)(): \(error.message)") }
+            switch ref {
+            case .file(let p): return .image(ImageValue(path: p))
+            case .remote(let url):
+                guard let media else { throw FunctionError("OSError", "cannot fetch \(url): no media store") }
+                do { return .image(ImageValue(path: try media.localFile(ref))) } catch { throw FunctionError("OSError", error.description) }
+            }
+        default:
+            throw FunctionError("TypeError", "\(f.name)() argument '\(f.parameters[i].name)': expected an Image, got \(v.kindDescription)")
         }
     }
 
@@ -202,6 +225,7 @@ struct ExpressionEvaluator: Sendable {
         case .array: return "ndarray"
         case .binary: return "bytes"
         case .media: return "str"
+        case .image: return "Image"
         }
     }
 

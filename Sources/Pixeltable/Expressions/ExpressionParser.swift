@@ -357,10 +357,23 @@ public struct ExpressionParser {
             default: return Syntax(.name(name), at: o)
             }
         case .op("("):
+            // A parenthesized expression, or a tuple literal such as `(32, 32)` (a list, as
+            // Pixeltable stores tuples in JSON).
             i += 1
+            if isOp(")") { i += 1; return Syntax(.list([]), at: o) }
             let e = try parseOr()
+            guard isOp(",") else {
+                try expect(")")
+                return e
+            }
+            var items = [e]
+            while isOp(",") {
+                i += 1
+                if isOp(")") { break }
+                items.append(try parseOr())
+            }
             try expect(")")
-            return e
+            return Syntax(.list(items), at: o)
         case .op("["):
             i += 1
             var items: [Syntax] = []

@@ -40,6 +40,7 @@ enum SyntaxCoding {
         case .array(let a): return ["array": a.json, "dtype": .string(a.dtype.rawValue)]
         case .binary(let b): return ["binary": .string(Data(b).base64EncodedString())]
         case .media(let m): return ["media": .string(m)]
+        case .image(let i): return ["media": .string(i.path.map { MediaReference.file($0).url } ?? "")]
         }
     }
 

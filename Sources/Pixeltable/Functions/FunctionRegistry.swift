@@ -122,26 +122,30 @@ public struct ExpressionFunction: Sendable {
     public let propagatesNull: Bool
     /// Whether calls return the same value for the same arguments (false for `uuid4`).
     public let isDeterministic: Bool
+    /// Whether the function is written as a property of its one argument, without parentheses
+    /// (`photo.width`), as Pixeltable's `is_property=True` UDFs are.
+    public let isProperty: Bool
     /// The implementation; arguments arrive converted to the declared types.
     public let implementation: @Sendable ([Value]) throws -> Value
 
     /// A function with a fixed result type.
     public init(
         _ name: String, _ parameters: [FunctionParameter], returns: ColumnType, variadic: Bool = false,
-        propagatesNull: Bool = true, deterministic: Bool = true,
+        propagatesNull: Bool = true, deterministic: Bool = true, property: Bool = false,
         _ implementation: @escaping @Sendable ([Value]) throws -> Value
     ) {
         self.init(
             name, parameters, returnType: { _ in returns }, variadic: variadic, propagatesNull: propagatesNull,
-            deterministic: deterministic, implementation)
+            deterministic: deterministic, property: property, implementation)
     }
 
     /// A function whose result type depends on its argument types.
     public init(
         _ name: String, _ parameters: [FunctionParameter], returnType: @escaping @Sendable ([ColumnType]) -> ColumnType,
-        variadic: Bool = false, propagatesNull: Bool = true, deterministic: Bool = true,
+        variadic: Bool = false, propagatesNull: Bool = true, deterministic: Bool = true, property: Bool = false,
         _ implementation: @escaping @Sendable ([Value]) throws -> Value
     ) {
+        self.isProperty = property
         self.name = name
         self.parameters = parameters
         self.returnType = returnType

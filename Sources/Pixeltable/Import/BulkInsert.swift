@@ -39,15 +39,31 @@ public enum BulkInsert {
 
     /// Inserts the rows in `body`.
     ///
-    /// - Parameter progress: Called after each chunk with (rows done, rows total).
+    /// - Parameters:
+    ///   - baseDirectory: What relative media paths in the input are relative to (the caller's
+    ///     working directory).
+    ///   - progress: Called after each chunk with (rows done, rows total).
     @discardableResult
     public static func run(
-        table: Table, body: [UInt8], format: InputFormat, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+        table: Table, body: [UInt8], format: InputFormat, baseDirectory: String? = nil, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws(PixeltableError) -> WriteResult {
         try await table.withSchemaRetry { snap in
             try table.requireTable(snap, "insert into")
             let w = RowWriter(snap: snap)
-            let (count, errors, version): (Int, Int, Int?) = try await table.catalog.committer.write { db in
+            // Remote media are fetched before the transaction, which must not wait on a network.
+            if let media = snap.media, snap.writableColumns.contains(where: \.type.isMedia) {
+                var source = try RowSource(body: body, format: format, snap: snap)
+                while true {
+                    let chunk = try source.nextChunk(chunkSize)
+                    if chunk.isEmpty { break }
+                    await media.prefetch(chunk.map(\.1), columns: snap.writableColumns.filter(\.type.isMedia))
+                }
+            }
+            let placements = MediaPlacementList()
+            let outcome: (Int, Int, Int?)
+            do {
+            outcome = try await table.catalog.committer.write { db in
+                placements.restart()
                 var source = try RowSource(body: body, format: format, snap: snap)
                 let total = source.estimatedCount
                 let (current, nextRID) = try w.begin(db)
@@ -63,7 +79,7 @@ public enum BulkInsert {
                     rows.reserveCapacity(chunk.count)
                     for (label, values) in chunk {
                         do throws(PixeltableError) {
-                            var prepared = try w.prepare([values], lax: format == .csv)
+                            var prepared = try w.prepare([values], lax: format == .csv, baseDirectory: baseDirectory)
                             rows.append(prepared.removeFirst())
                         } catch {
                             throw relabel(error, label)
@@ -75,6 +91,7 @@ public enum BulkInsert {
                         // The message says "row N"; name the input line instead.
                         throw relabelComputed(error, chunk.map(\.0), offset: done)
                     }
+                    rows = try w.placeMedia(rows, version: version, into: placements.next(w))
                     for (i, r) in rows.enumerated() {
                         if !snap.primaryKey.isEmpty {
                             let key = snap.primaryKey.map { r.value($0.id) }
@@ -93,6 +110,12 @@ public enum BulkInsert {
                 try w.finish(db, version: version, nextRID: rid, counts: VersionCounts(inserts: done, errors: errors))
                 return (done, errors, version)
             }
+            } catch {
+                placements.finish(committed: nil)
+                throw error
+            }
+            placements.finish(committed: outcome.2)
+            let (count, errors, version) = outcome
             return WriteResult(rowCount: count, errorCount: errors, rows: [], version: version)
         }
     }

@@ -118,7 +118,7 @@ enum QueryExecutor {
         if let limit, residual.isEmpty, sortedInSQL { sql += " LIMIT \(limit)" }
 
         let unstored = snap.allColumns.filter { need.unstored.contains($0.id) }.sorted { $0.id < $1.id }
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: queryEmbeddings)
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: queryEmbeddings, media: snap.media)
         var out: [ScannedRow] = []
         let statement = try db.cachedStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(args))
@@ -189,7 +189,7 @@ enum QueryExecutor {
         let rows = try scan(
             db, snap, asOf: plan.asOfVersion, filters: snap.filters + plan.filters, needs: plan.select.map(\.1),
             loadAll: false, parameters: plan.parameters, orderBy: plan.orderBy, limit: plan.limit, queryEmbeddings: cache)
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: cache)
+        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: cache, media: snap.media)
         let names = plan.select.map(\.0)
         var out: [ResultRow] = []
         out.reserveCapacity(rows.count)
@@ -198,7 +198,8 @@ enum QueryExecutor {
             values.reserveCapacity(plan.select.count)
             for (name, e) in plan.select {
                 do {
-                    values.append(try evaluator.evaluate(e, r.context))
+                    let v = try evaluator.evaluate(e, r.context)
+                    values.append(snap.media?.materialize(v) ?? v)
                 } catch {
                     // A failing expression in a select list yields null, as a failed cell does.
                     if e.columnID != nil { values.append(.null); continue }

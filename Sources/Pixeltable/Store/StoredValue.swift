@@ -21,6 +21,9 @@ enum StoredValue {
         case .json(let j): return JSONWriter.compact.string(j).databaseValue
         case .array(let a): return Data(a.encoded).databaseValue
         case .binary(let b): return Data(b).databaseValue
+        // Writes store images as files first (MediaPlacement); an image that still has a file
+        // keeps its reference.
+        case .image(let i): return i.path.map { MediaReference.file($0).url.databaseValue } ?? .null
         }
     }
 

@@ -15,6 +15,9 @@ public enum Value: Sendable, Hashable {
     case binary([UInt8])
     /// A media file, referenced by URL (`file://…`, `http://…`) or local path.
     case media(String)
+    /// An image in memory or a not-yet-decoded image file, as image functions take and return
+    /// them; written to a file when stored or returned.
+    case image(ImageValue)
 
     /// Whether this is `null`.
     public var isNull: Bool {
@@ -67,7 +70,7 @@ public enum Value: Sendable, Hashable {
         case .json: return ColumnType(.json, nullable: false)
         case .array(let a): return ColumnType(.array, nullable: false, shape: a.shape.map { $0 }, dtype: a.dtype)
         case .binary: return ColumnType(.binary, nullable: false)
-        case .media: return ColumnType(.image, nullable: false)
+        case .media, .image: return ColumnType(.image, nullable: false)
         }
     }
 
@@ -87,6 +90,7 @@ public enum Value: Sendable, Hashable {
         case .array(let a): return a.json
         case .binary(let b): return .string(String(decoding: b, as: UTF8.self))
         case .media(let m): return .string(m)
+        case .image(let i): return .string(i.path.map { MediaReference.file($0).url } ?? i.description)
         }
     }
 
@@ -117,6 +121,7 @@ public enum Value: Sendable, Hashable {
         case .array: return "an Array"
         case .binary: return "a Binary"
         case .media: return "a media reference"
+        case .image: return "an Image"
         }
     }
 
@@ -141,6 +146,7 @@ public enum Value: Sendable, Hashable {
             return PythonRepr.json(j)
         case .array(let a): return PythonRepr.json(a.json)
         case .binary(let b): return PythonRepr.bytes(b)
+        case .image(let i): return i.description
         }
     }
 }

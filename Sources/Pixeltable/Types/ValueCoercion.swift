@@ -96,6 +96,7 @@ extension ColumnType {
             }
         case .image, .video, .audio, .document:
             switch value {
+            case .image where kind == .image: return .success(value)
             case .media(let s), .string(let s):
                 if s.isEmpty { return .failure(CoercionFailure(message: "expected a \(kind.rawValue) path or URL, got an empty String")) }
                 return .success(.media(s))

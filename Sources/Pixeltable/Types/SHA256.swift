@@ -1,6 +1,6 @@
-/// SHA-256 (FIPS 180-4), for redacting secrets in health reports and fingerprinting the
-/// environment; small enough not to need a cryptography package.
-enum SHA256 {
+/// SHA-256 (FIPS 180-4), for naming cached files, redacting secrets in health reports and
+/// fingerprinting the environment; small enough not to need a cryptography package.
+public enum SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -13,7 +13,7 @@ enum SHA256 {
     ]
 
     /// The 32-byte digest of `message`.
-    static func digest(_ message: [UInt8]) -> [UInt8] {
+    public static func digest(_ message: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         var data = message
         let bitLength = UInt64(message.count) * 8
@@ -50,7 +50,7 @@ enum SHA256 {
     }
 
     /// The digest as lower-case hex.
-    static func hex(_ message: [UInt8]) -> String {
+    public static func hex(_ message: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         var s = ""
         for b in digest(message) {

@@ -1,0 +1,42 @@
+import Foundation
+
+/// A file's bytes mapped read-only into memory: decoders read it in place, the page cache
+/// serves it, and nothing is copied.
+final class MappedFile: @unchecked Sendable {
+    // Immutable after init; the mapping is only read.
+    let path: String
+    private let base: UnsafeMutableRawPointer?
+    let count: Int
+
+    /// Maps `path`. Throws a message naming the path when it cannot be opened or mapped.
+    init(path: String) throws(ImageCodecError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = errno == ENOENT ? "No such file or directory" : String(cString: strerror(errno))
+            throw ImageCodecError(.broken, "cannot open '\(path)': \(reason)")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw ImageCodecError(.broken, "'\(path)' is not a regular file")
+        }
+        count = Int(st.st_size)
+        if count == 0 {
+            base = nil
+            return
+        }
+        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw ImageCodecError(.broken, "cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        base = p
+    }
+
+    deinit {
+        if let base { munmap(base, count) }
+    }
+
+    /// Calls `body` with the bytes.
+    func withBytes<T, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> T) throws(E) -> T {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+}
