@@ -81,8 +81,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "PixeltableTests", dependencies: ["Pixeltable"], swiftSettings: swiftSettings),
-        .testTarget(name: "PixeltableServingTests", dependencies: ["PixeltableServing"], swiftSettings: swiftSettings),
+        // What several test targets share: generated test media.
+        .target(name: "PixeltableTestSupport", dependencies: ["Pixeltable"], path: "Tests/PixeltableTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "PixeltableTests", dependencies: ["Pixeltable", "PixeltableTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PixeltableServingTests", dependencies: ["PixeltableServing", "PixeltableTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableCLITests", dependencies: ["PixeltableCLI"], swiftSettings: swiftSettings),
     ]
 )

@@ -44,25 +44,28 @@ extension ServiceRouter {
             h[.contentType] = "text/html; charset=utf-8"
             return Response(status: .ok, headers: h, body: .init(byteBuffer: docsPage))
         }
-        router.get(RouterPath(prefix + "/media/**")) { _, context in
-            self.media(context.parameters.getCatchAll().joined(separator: "/"))
+        let mediaPrefix = prefix + "/media/"
+        let media: @Sendable (Request, Context) async throws -> Response = { request, _ in
+            self.media(request, mediaPrefix: mediaPrefix)
         }
+        router.get(RouterPath(prefix + "/media/**"), use: media)
+        router.head(RouterPath(prefix + "/media/**"), use: media)
     }
 
-    /// Serves a file under the home's media, tmp or file-cache directory; anything else is 404.
-    func media(_ relative: String) -> Response {
+    /// Serves a file under the home's media, tmp or file-cache directory; anything else is
+    /// `404 {"detail":"not found"}`.
+    func media(_ request: Request, mediaPrefix: String) -> Response {
+        let notFound = Self.json(404, ["detail": "not found"])
+        var target = Substring(request.head.path ?? "")
+        if let q = target.firstIndex(of: "?") { target = target[..<q] }
+        guard target.hasPrefix(mediaPrefix) else { return notFound }
         let home = catalog.home
-        let target = URL(fileURLWithPath: home.path).appendingPathComponent(relative).standardizedFileURL.resolvingSymlinksInPath().path
-        let allowed = [home.mediaDirectory, home.tmpDirectory, home.fileCacheDirectory].map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
-        var isDir: ObjCBool = false
-        guard allowed.contains(where: { target == $0 || target.hasPrefix($0 + "/") }), FileManager.default.fileExists(atPath: target, isDirectory: &isDir), !isDir.boolValue,
-            let data = FileManager.default.contents(atPath: target)
-        else {
-            return Self.json(404, ["detail": "not found"])
-        }
-        var h = HTTPFields()
-        h[.contentType] = MediaTypes.type(forPath: target)
-        return Response(status: .ok, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        guard let path = MediaLinks.resolve(rawPath: target.dropFirst(mediaPrefix.count), home: home),
+            let file = FileResponder.OpenFile(path: path),
+            // A link swapped in after the check is caught here: what was opened must be servable.
+            let real = file.realPath, MediaLinks.isServable(real, home: home)
+        else { return notFound }
+        return FileResponder.respond(file, contentType: MediaTypes.type(forPath: path), request: request)
     }
 
     static func json(_ status: Int, _ value: JSONValue) -> Response {
@@ -74,61 +77,98 @@ extension ServiceRouter {
         return Response(status: .init(code: status), headers: h, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// What media URLs in responses to `request` start with: `http://host:port[/prefix]`.
+    func links(for request: Request) -> MediaLinks {
+        MediaLinks(store: catalog.media, base: "http://\(request.head.authority ?? "localhost")\(prefix)")
+    }
+
     func respond(_ spec: RouteSpec, _ request: Request) async -> Response {
-        var req = request
-        let body: [UInt8]
-        if spec.method == .post {
-            do {
-                let buffer = try await req.collectBody(upTo: Self.maxBody)
-                body = Array(buffer.readableBytesView)
-            } catch {
-                return Self.json(413, ["detail": .string("request body exceeds the \(Self.maxBody)-byte limit")])
+        let fields: [String: Value]
+        var uploaded: MultipartForm? = nil
+        if spec.isMultipart {
+            switch await readForm(spec, request) {
+            case .success(let f):
+                do {
+                    fields = try RequestDecoder.decodeForm(f, inputs: spec.inputs, uploads: spec.uploads)
+                } catch {
+                    f.removeFiles()
+                    return Self.json(422, error.body)
+                }
+                uploaded = f
+            case .failure(let answer):
+                return answer.response
             }
         } else {
-            body = []
+            var req = request
+            let body: [UInt8]
+            if spec.method == .post {
+                do {
+                    let buffer = try await req.collectBody(upTo: Self.maxBody)
+                    body = Array(buffer.readableBytesView)
+                } catch {
+                    return Self.json(413, ["detail": .string("request body exceeds the \(Self.maxBody)-byte limit")])
+                }
+            } else {
+                body = []
+            }
+            let query = spec.method == .get ? QueryString.parse(target: request.head.path ?? "") : [:]
+            do {
+                fields = try RouteExecutor.fields(spec, body: body, query: query)
+            } catch {
+                return Self.json(422, error.body)
+            }
         }
-        let query = spec.method == .get ? QueryString.parse(target: request.head.path ?? "") : [:]
-        let fields: [String: Value]
-        do {
-            fields = try RouteExecutor.fields(spec, body: body, query: query)
-        } catch {
-            return Self.json(422, error.body)
-        }
+        let links = links(for: request)
         if spec.background {
             let host = request.head.authority ?? "localhost"
             do {
+                let form = uploaded
                 let id = try await jobs.submit(route: "\(spec.method.rawValue.uppercased()) \(spec.path)") {
-                    await RouteExecutor.perform(spec, fields)
+                    // Uploaded files stay in tmp/ until the job is done with them.
+                    defer { form?.removeFiles() }
+                    return await RouteExecutor.perform(spec, fields, links: links)
                 }
                 return Self.json(200, ["id": .string(id), "job_url": .string("http://\(host)\(prefix)/jobs/\(id)")])
             } catch {
+                uploaded?.removeFiles()
                 return Self.json(error.httpStatus, ["detail": error.dictionary])
             }
         }
-        let answer = await RouteExecutor.perform(spec, fields)
+        let answer = await RouteExecutor.perform(spec, fields, links: links)
+        defer { uploaded?.removeFiles() }
+        if let path = answer.file {
+            guard let file = FileResponder.OpenFile(path: path) else { return Self.json(500, ["detail": .string("output file not found: '\(spec.outputs.first?.name ?? "")'")]) }
+            return FileResponder.respond(file, contentType: MediaTypes.type(forPath: path), request: request)
+        }
         return Self.json(answer.status, answer.body)
+    }
+
+    /// Reads a multipart request's parts, files to `tmp/`, or the error answer: 415 for another
+    /// content type, 413 over the upload limit (nothing kept), 400 for a malformed body.
+    func readForm(_ spec: RouteSpec, _ request: Request) async -> Result<MultipartForm, ResponseError> {
+        guard let boundary = MultipartReader.boundary(contentType: request.headers[.contentType]) else {
+            return .failure(ResponseError(Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes multipart/form-data (it has file uploads)"])))
+        }
+        let limit = configuration.maxUploadBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return .failure(ResponseError(Self.json(413, ["detail": .string("request body exceeds the \(limit)-byte upload limit")])))
+        }
+        let store = catalog.media
+        let reader = MultipartReader(maxBytes: limit, fileFields: Set(spec.uploads), temporaryPath: { store.temporaryPath(extension: $0) })
+        do {
+            return .success(try await reader.read(request.body, boundary: boundary))
+        } catch {
+            switch error {
+            case .tooLarge(let n): return .failure(ResponseError(Self.json(413, ["detail": .string("request body exceeds the \(n)-byte upload limit")])))
+            case .malformed(let m): return .failure(ResponseError(Self.json(400, ["detail": .string(m)])))
+            case .storage(let m): return .failure(ResponseError(Self.json(500, ["detail": .string(m)])))
+            }
+        }
     }
 }
 
-/// Content types by file extension, for `/media`.
-enum MediaTypes {
-    static func type(forPath path: String) -> String {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "jpg", "jpeg": return "image/jpeg"
-        case "png": return "image/png"
-        case "gif": return "image/gif"
-        case "webp": return "image/webp"
-        case "mp4": return "video/mp4"
-        case "webm": return "video/webm"
-        case "mov": return "video/quicktime"
-        case "mp3": return "audio/mpeg"
-        case "wav": return "audio/wav"
-        case "ogg": return "audio/ogg"
-        case "pdf": return "application/pdf"
-        case "txt", "md": return "text/plain; charset=utf-8"
-        case "html": return "text/html; charset=utf-8"
-        case "json": return "application/json"
-        default: return "application/octet-stream"
-        }
-    }
+/// An answer already made, carried as an error.
+struct ResponseError: Error {
+    let response: Response
+    init(_ response: Response) { self.response = response }
 }

@@ -24,6 +24,9 @@ public final class ServiceRouter: Sendable {
         public var backgroundConcurrency: Int = 16
         /// The OpenAPI document's title.
         public var title: String = "Pixeltable"
+        /// The largest `multipart/form-data` request accepted (uploads); larger ones are
+        /// answered 413 with nothing stored.
+        public var maxUploadBytes: Int = 100 << 20
 
         /// The default configuration.
         public init() {}
@@ -111,13 +114,7 @@ public final class ServiceRouter: Sendable {
         if let m = exportSQL?.method, m == "merge" {
             throw PixeltableError(.unsupportedOperation, "\(p): 'merge' is not yet supported")
         }
-        // These options are declared, validated, and reserved for media and SQL-export support.
-        if let u = uploadFileInputs, !u.isEmpty {
-            throw PixeltableError(.unsupportedOperation, "\(p): uploadfile_inputs is not supported by this version of pxt serve")
-        }
-        if returnFileResponse {
-            throw PixeltableError(.unsupportedOperation, "\(p): return_fileresponse is not supported by this version of pxt serve")
-        }
+        // Declared and validated; writing to external databases comes with SQL export support.
         if exportSQL != nil {
             throw PixeltableError(.unsupportedOperation, "\(p): export_sql is not supported by this version of pxt serve")
         }
@@ -157,11 +154,12 @@ public final class ServiceRouter: Sendable {
         returnFileResponse: Bool = false, exportSQL: SQLExport? = nil, background: Bool = false
     ) async throws(PixeltableError) {
         let p = "add_insert_route()"
-        let spec = try await insertSpec(table, path: path, inputs: inputs, uploadFileInputs: uploadFileInputs, outputs: outputs, p: p, background: background)
+        var spec = try await insertSpec(table, path: path, inputs: inputs, uploadFileInputs: uploadFileInputs, outputs: outputs, p: p, background: background)
         try Self.checkMediaOptions(
             p, uploadFileInputs: uploadFileInputs, returnFileResponse: returnFileResponse, background: background, exportSQL: exportSQL,
             outputs: spec.1)
         try Self.unsupportedOutputs(spec.1, p)
+        spec.0.returnFileResponse = returnFileResponse
         try add(spec.0)
     }
 
@@ -170,7 +168,7 @@ public final class ServiceRouter: Sendable {
     ) async throws(PixeltableError) -> (RouteSpec, [ColumnDescription]) {
         try await requireTable(table, p, verb: "insert into")
         let all = try await columns(table)
-        let inputNames = inputs ?? all.filter { !$0.isComputed }.map(\.name)
+        let inputNames = inputs ?? all.filter { !$0.isComputed && !(uploadFileInputs ?? []).contains($0.name) }.map(\.name)
         var ins: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)] = []
         for n in inputNames {
             guard let c = all.first(where: { $0.name == n }) else { throw PixeltableError(.columnNotFound, "\(p): unknown input column '\(n)'") }
@@ -178,10 +176,15 @@ public final class ServiceRouter: Sendable {
             ins.append((c.name, c.type, c.comment, nil, !c.type.nullable))
         }
         try Self.checkUploadInputs(uploadFileInputs, inputs: inputNames, all: all, p)
+        // Upload inputs join the inputs as required file parts (FastAPI's `File(...)`).
+        for u in uploadFileInputs ?? [] {
+            if let c = all.first(where: { $0.name == u }) { ins.append((c.name, c.type, c.comment, nil, true)) }
+        }
         let outs = try Self.resolveOutputs(outputs, all, p)
-        let spec = RouteSpec(
+        var spec = RouteSpec(
             kind: .insert(table), path: path, method: .post, inputs: ins, outputs: outs.map { ($0.name, $0.type, $0.comment) }, oneRow: false,
             returnScalar: false, background: background, schemaVersion: try await table.schemaVersion())
+        spec.uploads = uploadFileInputs ?? []
         return (spec, outs)
     }
 
@@ -195,9 +198,10 @@ public final class ServiceRouter: Sendable {
         background: Bool = false
     ) async throws(PixeltableError) {
         let p = "add_update_route()"
-        let (spec, outs) = try await updateSpec(table, path: path, inputs: inputs, outputs: outputs, p: p, background: background)
+        var (spec, outs) = try await updateSpec(table, path: path, inputs: inputs, outputs: outputs, p: p, background: background)
         try Self.checkMediaOptions(p, uploadFileInputs: nil, returnFileResponse: returnFileResponse, background: background, exportSQL: exportSQL, outputs: outs)
         try Self.unsupportedOutputs(outs, p)
+        spec.returnFileResponse = returnFileResponse
         try add(spec)
     }
 
@@ -261,13 +265,13 @@ public final class ServiceRouter: Sendable {
     ) async throws(PixeltableError) {
         let p = "add_query_route()"
         let params = query.parameters
-        let names = inputs ?? params.map(\.name)
+        let names = inputs ?? params.map(\.name).filter { !(uploadFileInputs ?? []).contains($0) }
         var ins: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)] = []
         for n in names {
             guard let prm = params.first(where: { $0.name == n }) else { throw PixeltableError(.columnNotFound, "\(p): unknown input parameter '\(n)'") }
             ins.append((prm.name, prm.type, nil, prm.defaultValue, prm.defaultValue == nil))
         }
-        for prm in params where !names.contains(prm.name) && prm.defaultValue == nil {
+        for prm in params where !names.contains(prm.name) && !(uploadFileInputs ?? []).contains(prm.name) && prm.defaultValue == nil {
             throw PixeltableError(.invalidArgument, "\(p): parameter '\(prm.name)' has no default, so it must be one of the inputs")
         }
         if method == .get, let u = uploadFileInputs, !u.isEmpty {
@@ -281,12 +285,18 @@ public final class ServiceRouter: Sendable {
         if returnFileResponse && (outs.count != 1 || !outs[0].type.isMedia) {
             throw PixeltableError(.invalidArgument, "\(p): return_fileresponse=True requires exactly one media-typed output parameter")
         }
-        if let u = uploadFileInputs, !u.isEmpty { throw PixeltableError(.unsupportedOperation, "\(p): uploadfile_inputs is not supported by this version of pxt serve") }
-        if returnFileResponse { throw PixeltableError(.unsupportedOperation, "\(p): return_fileresponse is not supported by this version of pxt serve") }
-        try add(
-            RouteSpec(
-                kind: .query(query), path: path, method: method, inputs: ins, outputs: outs, oneRow: oneRow, returnScalar: query.definition.returnScalar,
-                background: background, schemaVersion: nil))
+        for u in uploadFileInputs ?? [] {
+            guard let prm = params.first(where: { $0.name == u }) else { continue }
+            if names.contains(u) { throw PixeltableError(.invalidArgument, "\(p): '\(u)' appears in both `inputs` and `uploadfile_inputs`") }
+            guard prm.type.isMedia else { throw PixeltableError(.unsupportedOperation, "\(p): uploadfile input parameter '\(u)' is not a media parameter") }
+            ins.append((prm.name, prm.type, nil, nil, true))
+        }
+        var spec = RouteSpec(
+            kind: .query(query), path: path, method: method, inputs: ins, outputs: outs, oneRow: oneRow, returnScalar: query.definition.returnScalar,
+            background: background, schemaVersion: nil)
+        spec.uploads = uploadFileInputs ?? []
+        spec.returnFileResponse = returnFileResponse
+        try add(spec)
     }
 
     /// Adds `POST path` that inserts a row, then answers with what `handler` makes of the output

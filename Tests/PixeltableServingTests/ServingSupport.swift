@@ -99,3 +99,38 @@ func awaitJob(_ port: Int, _ url: String) async throws -> JSONValue {
 }
 
 import Testing
+
+/// A raw request: the path exactly as given (no normalization), any headers, raw body bytes.
+func rawHTTP(_ port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) async throws -> LoopbackHTTP.Response {
+    try await withCheckedThrowingContinuation { cont in
+        Thread.detachNewThread {
+            do {
+                cont.resume(returning: try LoopbackHTTP.request(port: port, method: method, path: path, headers: headers, body: body, timeout: 30))
+            } catch {
+                cont.resume(throwing: error)
+            }
+        }
+    }
+}
+
+/// A `multipart/form-data` body: the content type (with its boundary) and the bytes.
+func multipart(fields: [(String, String)] = [], files: [(name: String, filename: String, type: String, bytes: [UInt8])] = []) -> (contentType: String, body: [UInt8]) {
+    let boundary = "pxt-test-" + UUID().uuidString
+    var body: [UInt8] = []
+    for (k, v) in fields {
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(k)\"\r\n\r\n\(v)\r\n".utf8)
+    }
+    for f in files {
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(f.name)\"; filename=\"\(f.filename)\"\r\nContent-Type: \(f.type)\r\n\r\n".utf8)
+        body += f.bytes
+        body += Array("\r\n".utf8)
+    }
+    body += Array("--\(boundary)--\r\n".utf8)
+    return ("multipart/form-data; boundary=\(boundary)", body)
+}
+
+/// The path part of an absolute URL (`http://host:port/a/b` → `/a/b`).
+func pathOf(_ url: String) -> String {
+    guard let r = url.range(of: "://"), let slash = url[r.upperBound...].firstIndex(of: "/") else { return url }
+    return String(url[slash...])
+}

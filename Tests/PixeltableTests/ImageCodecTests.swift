@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pixeltable
+import PixeltableTestSupport
 
 /// Whether Python with Pillow is installed (`.ci/run` installs it): the reference the resampler
 /// is compared with.

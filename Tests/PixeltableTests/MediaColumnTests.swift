@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pixeltable
+import PixeltableTestSupport
 
 @Suite struct MediaColumnTests {
     /// A photos table with computed image columns of every kind the image functions make.

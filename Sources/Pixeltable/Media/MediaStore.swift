@@ -30,10 +30,13 @@ public final class MediaStore: Sendable {
     }
 
     /// The local file behind a reference, downloading a remote one into the file cache first.
-    func localFile(_ ref: MediaReference) async throws(MediaFetchError) -> String {
+    public func localFile(_ ref: MediaReference) async throws(PixeltableError) -> String {
         switch ref {
         case .file(let p): return p
-        case .remote(let url): return try await remote.fetch(url)
+        case .remote(let url):
+            do { return try await remote.fetch(url) } catch {
+                throw PixeltableError(error.isRetryable ? .providerError : .invalidDataFormat, error.description)
+            }
         }
     }
 

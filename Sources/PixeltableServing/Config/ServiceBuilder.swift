@@ -28,6 +28,7 @@ public enum ServiceBuilder {
         try await applyModules(config, catalog: catalog)
         var conf = configuration
         conf.title = config.title ?? config.name
+        if let m = config.maxUploadBytes { conf.maxUploadBytes = m }
         let router = try ServiceRouter(catalog: catalog, prefix: config.prefix, service: config.name, configuration: conf)
         let resolver = ModuleResolver(searchDirectories: searchDirectories(config))
         for r in config.routes {

@@ -75,6 +75,8 @@ public struct ServiceConfig: Sendable, Hashable {
     /// Module files applied at start (`myapp.schema` is `myapp/schema.toml`).
     public var modules: [String] = []
     public var routes: [RouteConfig] = []
+    /// The largest upload request accepted (`max_upload_bytes`); `nil` for the default, 100 MiB.
+    public var maxUploadBytes: Int?
     /// The file the service was declared in, if any.
     public var file: String?
     /// The directory module names and query references are resolved in first.
@@ -88,10 +90,13 @@ public struct ServiceConfig: Sendable, Hashable {
 
     /// The service as `model_dump`: `name, prefix, host, port, modules, routes`.
     public var json: JSONValue {
-        [
+        var o: JSONObject = [
             "name": .string(name), "prefix": .string(prefix), "host": .string(host), "port": .int(Int64(port)),
-            "modules": .array(modules.map { .string($0) }), "routes": .array(routes.map(\.json)),
+            "modules": .array(modules.map { .string($0) }),
         ]
+        if let maxUploadBytes { o["max_upload_bytes"] = .int(Int64(maxUploadBytes)) }
+        o["routes"] = .array(routes.map(\.json))
+        return .object(o)
     }
 
     /// Whether `name` is a valid service name: an identifier, hyphens allowed, not starting
@@ -110,6 +115,7 @@ public struct ServiceConfig: Sendable, Hashable {
             throw PixeltableError(.invalidConfiguration, "prefix must be empty or start with '/' (got '\(prefix)')")
         }
         guard port >= 0 && port < 65536 else { throw PixeltableError(.invalidConfiguration, "port must be between 0 and 65535 (got \(port))") }
+        if let m = maxUploadBytes, m < 1 { throw PixeltableError(.invalidConfiguration, "max_upload_bytes must be positive (got \(m))") }
         for r in routes where !r.path.hasPrefix("/") {
             throw PixeltableError(.invalidConfiguration, "\(r.location.map { "\($0): " } ?? "")path must start with '/' (got '\(r.path)')")
         }

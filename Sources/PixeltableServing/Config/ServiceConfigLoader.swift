@@ -77,7 +77,7 @@ public enum ServiceConfigLoader {
     }
 
     static func service(_ r: TOMLReader, key: String, directory: String, file: String) throws(PixeltableError) -> ServiceConfig {
-        try r.checkKeys(["name", "title", "prefix", "host", "port", "modules", "routes"])
+        try r.checkKeys(["name", "title", "prefix", "host", "port", "modules", "routes", "max_upload_bytes"])
         let name = try r.string("name", required: true)!
         var s = ServiceConfig(name: name, directory: directory)
         s.file = file
@@ -90,6 +90,10 @@ public enum ServiceConfigLoader {
         s.host = try r.string("host") ?? "0.0.0.0"
         s.port = try r.int("port") ?? 8000
         s.modules = try r.stringList("modules") ?? []
+        if let m = try r.int("max_upload_bytes") {
+            guard m > 0 else { throw r.error("max_upload_bytes must be a positive number of bytes (got \(m))", line: r.table["max_upload_bytes"]?.line) }
+            s.maxUploadBytes = m
+        }
         for route in try r.tables("routes", context: { "[[\(key).routes]] #\($0 + 1) of service '\(name)'" }) {
             s.routes.append(try self.route(route, file: file))
         }

@@ -145,8 +145,18 @@ enum OpenAPIBuilder {
             } else if !spec.inputs.isEmpty {
                 let bodyName = "Body_\(opID)"
                 components[bodyName] = objectSchema(
-                    bodyName, spec.inputs.map { i in (i.name, property(i.name, i.type, comment: i.comment, output: false, defaultValue: i.defaultValue, optional: !i.required), i.required) })
-                op["requestBody"] = ["content": jsonContent(ref(bodyName)), "required": .bool(spec.inputs.contains { $0.required })]
+                    bodyName,
+                    spec.inputs.map { i in
+                        if spec.uploads.contains(i.name) {
+                            // A file part: FastAPI's UploadFile.
+                            var p: JSONObject = ["type": "string", "format": "binary", "title": .string(title(i.name))]
+                            if let c = i.comment, !c.isEmpty { p["description"] = .string(c) }
+                            return (i.name, .object(p), true)
+                        }
+                        return (i.name, property(i.name, i.type, comment: i.comment, output: false, defaultValue: i.defaultValue, optional: !i.required), i.required)
+                    })
+                let content: JSONValue = spec.isMultipart ? ["multipart/form-data": ["schema": ref(bodyName)]] : jsonContent(ref(bodyName))
+                op["requestBody"] = ["content": content, "required": .bool(spec.inputs.contains { $0.required })]
             }
             // Response.
             let responseSchema: JSONValue
@@ -183,7 +193,15 @@ enum OpenAPIBuilder {
                     responseSchema = ref(name)
                 }
             }
-            op["responses"] = ["200": ["description": "Successful Response", "content": jsonContent(responseSchema)], "422": validationResponse]
+            if spec.returnFileResponse, let media = spec.outputs.first {
+                // The raw file, with the media's content type.
+                op["responses"] = [
+                    "200": ["description": "Successful Response", "content": [.init(mediaType(media.type.kind)): ["schema": ["type": "string", "format": "binary"]]]],
+                    "422": validationResponse,
+                ]
+            } else {
+                op["responses"] = ["200": ["description": "Successful Response", "content": jsonContent(responseSchema)], "422": validationResponse]
+            }
             var item = paths[prefix + spec.path]?.objectValue ?? JSONObject()
             item[method] = .object(op)
             paths[prefix + spec.path] = .object(item)

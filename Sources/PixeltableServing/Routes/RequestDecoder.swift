@@ -53,7 +53,34 @@ enum RequestDecoder {
         return try decode(values, inputs: inputs, location: "query")
     }
 
-    static func decode(_ values: [String: JSONValue], inputs: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)], location: String) throws(ValidationFailure) -> [String: Value] {
+    /// Decodes a `multipart/form-data` request: file parts become references to their
+    /// temporary files, other fields are text converted by type (`"640"` into an Int is 640).
+    static func decodeForm(_ form: MultipartForm, inputs: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)], uploads: [String]) throws(ValidationFailure) -> [String: Value] {
+        var values: [String: JSONValue] = [:]
+        for (k, v) in form.fields where !uploads.contains(k) { values[k] = .string(v) }
+        var errors: [JSONValue] = []
+        var out: [String: Value] = [:]
+        for u in uploads {
+            if let f = form.files[u] {
+                out[u] = .media(MediaReference.file(f.path).url)
+            } else {
+                errors.append(["type": "missing", "loc": ["body", .string(u)], "msg": "Field required", "input": .null])
+            }
+        }
+        do {
+            let decoded = try decode(values, inputs: inputs.filter { !uploads.contains($0.name) }, location: "body", textual: true)
+            out.merge(decoded) { a, _ in a }
+        } catch {
+            errors = error.errors + errors
+        }
+        if !errors.isEmpty { throw ValidationFailure(errors: errors) }
+        return out
+    }
+
+    static func decode(
+        _ values: [String: JSONValue], inputs: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)], location: String,
+        textual: Bool = false
+    ) throws(ValidationFailure) -> [String: Value] {
         var out: [String: Value] = [:]
         var errors: [JSONValue] = []
         for input in inputs {
@@ -71,7 +98,7 @@ enum RequestDecoder {
             }
             // Query strings carry text; numbers and booleans are read from it.
             var v = Value(json: raw)
-            if location == "query", case .string(let s) = raw, input.type.kind == .json, let parsed = try? JSONParser.parse(s) { v = .json(parsed) }
+            if location == "query" || textual, case .string(let s) = raw, input.type.kind == .json, let parsed = try? JSONParser.parse(s) { v = .json(parsed) }
             switch input.type.required.coerce(v, lax: true) {
             case .success(let cv): out[input.name] = cv
             case .failure: errors.append(error(for: input.type, raw: raw, loc: [.string(location), .string(input.name)]))

@@ -1,9 +1,12 @@
+import Foundation
 import Pixeltable
 
-/// An answer to a route: a status and a JSON body.
+/// An answer to a route: a status and a JSON body, or a file.
 struct RouteAnswer: Sendable {
     var status: Int
     var body: JSONValue
+    /// For `return_fileresponse`: the local file to answer with instead of `body`.
+    var file: String? = nil
 
     static func detail(_ status: Int, _ message: String) -> RouteAnswer {
         RouteAnswer(status: status, body: ["detail": .string(message)])
@@ -22,9 +25,9 @@ enum RouteExecutor {
     }
 
     /// Performs the operation; errors are answers (4xx/5xx), never thrown.
-    static func perform(_ spec: RouteSpec, _ fields: [String: Value]) async -> RouteAnswer {
+    static func perform(_ spec: RouteSpec, _ fields: [String: Value], links: MediaLinks) async -> RouteAnswer {
         do {
-            return try await operation(spec, fields)
+            return try await operation(spec, fields, links: links)
         } catch let e as PixeltableError {
             return answer(for: e, spec)
         } catch {
@@ -45,55 +48,82 @@ enum RouteExecutor {
         return .object(o)
     }
 
-    static func operation(_ spec: RouteSpec, _ fields: [String: Value]) async throws -> RouteAnswer {
+    static func operation(_ spec: RouteSpec, _ fields: [String: Value], links: MediaLinks) async throws -> RouteAnswer {
         switch spec.kind {
         case .insert(let table):
             var row: [String: Value] = [:]
             for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
-            let r = try await table.insert([row], expectedSchemaVersion: spec.schemaVersion)
+            let r = try await table.insert([row], lax: spec.isMultipart, expectedSchemaVersion: spec.schemaVersion)
             guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
-            return try await finish(spec, r.rows[0])
+            return try await finish(spec, r.rows[0], links: links)
         case .update(let table):
             var row: [String: Value] = [:]
             for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
             let r = try await table.batchUpdate([row], ifNotExists: .ignore, expectedSchemaVersion: spec.schemaVersion)
             if r.rows.isEmpty { return .detail(404, "row not found") }
             guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
-            return try await finish(spec, r.rows[0])
+            return try await finish(spec, r.rows[0], links: links)
         case .delete(let table):
             var match: [String: Value] = [:]
             for i in spec.inputs { match[i.name] = fields[i.name] ?? .null }
             let r = try await table.delete(matching: match, expectedSchemaVersion: spec.schemaVersion)
             return RouteAnswer(status: 200, body: ["num_rows": .int(Int64(r.rowCount))])
         case .query(let q):
-            let result = spec.oneRow ? try q.runNow(fields) : try await q.run(fields)
-            return queryAnswer(spec, result)
+            let result = spec.oneRow || spec.returnFileResponse ? try q.runNow(fields) : try await q.run(fields)
+            if spec.returnFileResponse {
+                if let bad = oneRowFailure(result) { return bad }
+                return await fileAnswer(spec, result.rows[0], links: links)
+            }
+            return queryAnswer(spec, result, links: links)
         }
     }
 
-    static func finish(_ spec: RouteSpec, _ row: ResultRow) async throws -> RouteAnswer {
+    static func finish(_ spec: RouteSpec, _ row: ResultRow, links: MediaLinks) async throws -> RouteAnswer {
+        if spec.returnFileResponse { return await fileAnswer(spec, row, links: links) }
         if let transform = spec.transform {
             var outRow = row
             if !spec.outputs.isEmpty {
                 let names = spec.outputs.map(\.name)
                 outRow = ResultRow(columns: names, values: names.map { row[$0] ?? .null })
             }
-            return RouteAnswer(status: 200, body: try await transform(outRow))
+            // Closure routes receive media as URL strings, as Pixeltable's decorators do.
+            return RouteAnswer(status: 200, body: try await transform(links.row(outRow)))
         }
-        return RouteAnswer(status: 200, body: outputObject(row, spec))
+        return RouteAnswer(status: 200, body: outputObject(links.row(row), spec))
     }
 
-    static func queryAnswer(_ spec: RouteSpec, _ result: QueryResult) -> RouteAnswer {
+    /// The file of the route's single media output (reference §1.8): 500 when the value is
+    /// null or names no file; a remote file is fetched first.
+    static func fileAnswer(_ spec: RouteSpec, _ row: ResultRow, links: MediaLinks) async -> RouteAnswer {
+        let name = spec.outputs.first?.name ?? ""
+        guard let v = row[name] ?? row.values.first, !v.isNull, let text = v.stringValue else {
+            return .detail(500, "output column '\(name)' is null")
+        }
+        guard let ref = try? MediaReference(parsing: text), let path = try? await links.store.localFile(ref) else {
+            return .detail(500, "output file not found: '\(name)'")
+        }
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return .detail(500, "output file not found: '\(name)'") }
+        return RouteAnswer(status: 200, body: .null, file: path)
+    }
+
+    /// 404 for no row, 409 for several: the `one_row` rules.
+    static func oneRowFailure(_ result: QueryResult) -> RouteAnswer? {
+        if result.rows.isEmpty { return .detail(404, "query returned no rows") }
+        if result.rows.count > 1 {
+            return .detail(409, "Query returned \(result.rows.count) rows; expected exactly 1 for one_row=True. Change the query to return exactly one row.")
+        }
+        return nil
+    }
+
+    static func queryAnswer(_ spec: RouteSpec, _ result: QueryResult, links: MediaLinks) -> RouteAnswer {
         if spec.oneRow {
-            if result.rows.isEmpty { return .detail(404, "query returned no rows") }
-            if result.rows.count > 1 {
-                return .detail(409, "Query returned \(result.rows.count) rows; expected exactly 1 for one_row=True. Change the query to return exactly one row.")
-            }
-            let row = result.rows[0]
+            if let bad = oneRowFailure(result) { return bad }
+            let row = links.row(result.rows[0])
             return RouteAnswer(status: 200, body: spec.returnScalar ? row.values[0].json : row.json)
         }
-        if spec.returnScalar { return RouteAnswer(status: 200, body: .array(result.rows.map { $0.values[0].json })) }
-        return RouteAnswer(status: 200, body: ["rows": .array(result.rows.map(\.json))])
+        if spec.returnScalar { return RouteAnswer(status: 200, body: .array(result.rows.map { links.value($0.values[0]).json })) }
+        return RouteAnswer(status: 200, body: ["rows": .array(result.rows.map { links.row($0).json })])
     }
 
     /// The error text of a failed background job, as Starlette's `str(HTTPException)` reads:

@@ -58,11 +58,18 @@ struct RouteSpec: Sendable {
     var oneRow: Bool
     var returnScalar: Bool
     var background: Bool
+    /// Inputs sent as file parts of a `multipart/form-data` request (`uploadfile_inputs`).
+    var uploads: [String] = []
+    /// Answer with the single media output's file instead of JSON (`return_fileresponse`).
+    var returnFileResponse = false
     /// The table's schema version at registration; requests answer 409 when it changed.
     var schemaVersion: Int?
     /// A closure route's post-processing, and the schema of what it returns.
     var transform: (@Sendable (ResultRow) async throws -> JSONValue)?
     var transformSchema: JSONValue?
+
+    /// Whether requests are `multipart/form-data` (the route takes uploads).
+    var isMultipart: Bool { !uploads.isEmpty }
 
     /// FastAPI's endpoint name: `insert_generate`, `query_root`.
     var endpointName: String {

@@ -3,9 +3,9 @@ import Pixeltable
 
 /// Images the tests make themselves: deterministic, photo-like (smooth gradients, edges and a
 /// little noise), in every mode, written in every format pxt reads.
-enum TestImages {
+public enum TestImages {
     /// A `width` x `height` image whose pixels depend only on their position.
-    static func pattern(_ width: Int, _ height: Int, mode: ImageMode = .rgb, seed: UInt64 = 1) -> PixelImage {
+    public static func pattern(_ width: Int, _ height: Int, mode: ImageMode = .rgb, seed: UInt64 = 1) -> PixelImage {
         var rng = seed &* 0x9E3779B97F4A7C15
         func noise() -> Int {
             rng = rng &* 6364136223846793005 &+ 1442695040888963407
@@ -40,7 +40,7 @@ enum TestImages {
 
     /// Writes `image` as `format` into `directory`, returning the path.
     @discardableResult
-    static func write(_ image: PixelImage, as format: ImageFormat, to directory: String, name: String? = nil, quality: Int = 90) throws -> String {
+    public static func write(_ image: PixelImage, as format: ImageFormat, to directory: String, name: String? = nil, quality: Int = 90) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/" + (name ?? "img-\(image.width)x\(image.height)-\(image.mode.rawValue)") + format.fileExtension
         let bytes = try ImageCodec.encode(image, as: format, quality: quality)
@@ -49,14 +49,14 @@ enum TestImages {
     }
 
     /// The first `fraction` of a file, as a transfer cut short leaves it.
-    static func truncate(_ path: String, keeping fraction: Double, to target: String) -> String {
+    public static func truncate(_ path: String, keeping fraction: Double, to target: String) -> String {
         let data = FileManager.default.contents(atPath: path) ?? Data()
         FileManager.default.createFile(atPath: target, contents: data.prefix(Int(Double(data.count) * fraction)))
         return target
     }
 
     /// Peak signal-to-noise ratio of two images of one size and mode, in dB.
-    static func psnr(_ a: PixelImage, _ b: PixelImage) -> Double {
+    public static func psnr(_ a: PixelImage, _ b: PixelImage) -> Double {
         precondition(a.width == b.width && a.height == b.height && a.mode == b.mode)
         var se = 0.0
         for (x, y) in zip(a.pixels, b.pixels) {
