@@ -35,7 +35,12 @@ let package = Package(
         .target(
             name: "CPxtMedia",
             cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-Wno-unused-parameter"])],
-            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("z"), .linkedLibrary("m")]
+            linkerSettings: [
+                .linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("webp"), .linkedLibrary("m"),
+                // libpng needs zlib after it on a static link line; a plain linkedLibrary("z") is
+                // merged with other packages' earlier -lz and lands before -lpng16.
+                .unsafeFlags(["-Xlinker", "-lz"]),
+            ]
         ),
         .target(
             name: "Pixeltable",
@@ -75,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "pxt-bench",
             dependencies: [
-                "Pixeltable", "PixeltableServing",
+                "Pixeltable", "PixeltableServing", "PixeltableTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -85,6 +90,6 @@ let package = Package(
         .target(name: "PixeltableTestSupport", dependencies: ["Pixeltable"], path: "Tests/PixeltableTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableTests", dependencies: ["Pixeltable", "PixeltableTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableServingTests", dependencies: ["PixeltableServing", "PixeltableTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "PixeltableCLITests", dependencies: ["PixeltableCLI"], swiftSettings: swiftSettings),
+        .testTarget(name: "PixeltableCLITests", dependencies: ["PixeltableCLI", "PixeltableTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -17,3 +17,27 @@ void pxt_tune_allocator(void) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
 #endif
 }
+
+#include <sys/stat.h>
+
+static void fill(const struct stat *st, pxt_file_info *info) {
+    info->size = (int64_t)st->st_size;
+    info->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+    info->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+    info->is_regular = S_ISREG(st->st_mode);
+    info->is_directory = S_ISDIR(st->st_mode);
+}
+
+int pxt_stat(const char *path, pxt_file_info *info) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    fill(&st, info);
+    return 0;
+}
+
+int pxt_fstat(int fd, pxt_file_info *info) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return -1;
+    fill(&st, info);
+    return 0;
+}

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Hummingbird
 import Pixeltable
+import PixeltableTestSupport
 import Synchronization
 
 /// Runs an async body from the synchronous top level and waits for it.
@@ -175,6 +176,21 @@ func makeJSONL() {
     try? text.write(toFile: out, atomically: true, encoding: .utf8)
 }
 
+/// A photo-like test image (gradients, a hard-edged disc, noise) of any size, as JPEG, PNG or
+/// WebP: the benchmark's input, made the same way as the tests' images.
+func makeImage() {
+    let w = Int(option("width", "4000"))!, h = Int(option("height", "3000"))!
+    let format = ImageFormat(name: option("format", "jpeg")) ?? .jpeg
+    let out = option("out", "photo.jpg")
+    do {
+        let bytes = try ImageCodec.encode(TestImages.pattern(w, h), as: format, quality: Int(option("quality", "90"))!)
+        guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw PixeltableError(.storeUnavailable, "cannot write \(out)") }
+    } catch {
+        FileHandle.standardError.write(Data("pxt-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
 /// The ceiling: Hummingbird answering a constant JSON body, built with the same compiler,
 /// flags and Hummingbird version as `pxt`.
 func hello() {
@@ -205,7 +221,8 @@ case "group-commit": groupCommit()
 case "lookup": lookup()
 case "make-jsonl": makeJSONL()
 case "hello": hello()
+case "make-image": makeImage()
 default:
-    FileHandle.standardError.write(Data("usage: pxt-bench group-commit|lookup|make-jsonl|hello [--option value]...\n".utf8))
+    FileHandle.standardError.write(Data("usage: pxt-bench group-commit|lookup|make-jsonl|make-image|hello [--option value]...\n".utf8))
     exit(2)
 }

@@ -388,7 +388,8 @@ struct DaemonTests {
             }
             #expect(env.run(["count", "notes"]).out == "200\n")
             let ids = Set(env.run(["rows", "notes", "-n", "1000", "--cols", "id", "--json"]).objects.compactMap { jsonInt($0["id"]) })
-            #expect(ids == Set((0..<8).flatMap { i in (i * 100)..<(i * 100 + 25) }))
+            let expected = Set<Int>((0..<8).flatMap { (i: Int) -> Range<Int> in (i * 100)..<(i * 100 + 25) })
+            #expect(ids == expected)
             #expect(env.run(["history", "notes"]).lines.count == 10, "one version per insert")
         }
     }

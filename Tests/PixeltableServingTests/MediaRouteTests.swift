@@ -170,7 +170,7 @@ import Testing
             // Everything outside media/, tmp/ and file_cache/ is 404, however it is spelled.
             let outside = cat.home.path + "-outside"
             defer { try? FileManager.default.removeItem(atPath: outside) }
-            FileManager.default.createFile(atPath: outside, contents: Data("secret".utf8))
+            _ = FileManager.default.createFile(atPath: outside, contents: Data("secret".utf8))
             try FileManager.default.createSymbolicLink(atPath: cat.home.mediaDirectory + "/escape", withDestinationPath: outside)
             let relDB = "pixeltable.db"
             let attempts = [

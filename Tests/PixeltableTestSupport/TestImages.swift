@@ -44,14 +44,14 @@ public enum TestImages {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/" + (name ?? "img-\(image.width)x\(image.height)-\(image.mode.rawValue)") + format.fileExtension
         let bytes = try ImageCodec.encode(image, as: format, quality: quality)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
     /// The first `fraction` of a file, as a transfer cut short leaves it.
     public static func truncate(_ path: String, keeping fraction: Double, to target: String) -> String {
         let data = FileManager.default.contents(atPath: path) ?? Data()
-        FileManager.default.createFile(atPath: target, contents: data.prefix(Int(Double(data.count) * fraction)))
+        _ = FileManager.default.createFile(atPath: target, contents: data.prefix(Int(Double(data.count) * fraction)))
         return target
     }
 

@@ -121,7 +121,7 @@ import PixeltableTestSupport
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let good = try TestImages.write(TestImages.pattern(40, 30), as: .jpeg, to: dir)
             let text = dir + "/notes.jpg"
-            FileManager.default.createFile(atPath: text, contents: Data("not an image".utf8))
+            _ = FileManager.default.createFile(atPath: text, contents: Data("not an image".utf8))
             let cut = TestImages.truncate(good, keeping: 0.5, to: dir + "/cut.jpg")
             let cases: [(Value, String)] = [
                 (.string(dir + "/missing.jpg"), "file not found: '\(dir)/missing.jpg'"),
@@ -160,7 +160,7 @@ import PixeltableTestSupport
             for i in (bytes.count / 2)..<(bytes.count / 2 + 64) { bytes[i] ^= 0x5A }
             let path = dir + "/damaged.png"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             #expect(try ImageCodec.probe(file: path).isComplete)
             let good = try TestImages.write(TestImages.pattern(20, 20), as: .png, to: dir)
             let r = try await t.insert([["id": 1, "p": .string(good)], ["id": 2, "p": .string(path)]])
@@ -213,7 +213,7 @@ import PixeltableTestSupport
             // What an upload does: a file in tmp/ becomes a stored file of the row.
             let upload = cat.media.temporaryPath(extension: ".png")
             let img = TestImages.pattern(9, 7)
-            FileManager.default.createFile(atPath: upload, contents: Data(try ImageCodec.encode(img, as: .png)))
+            _ = FileManager.default.createFile(atPath: upload, contents: Data(try ImageCodec.encode(img, as: .png)))
             let r = try await t.insert([["id": 1, "p": .string(upload)], ["id": 2, "p": .image(ImageValue(img))]])
             for row in r.rows {
                 guard case .media(let url)? = row["p"], let p = try MediaReference(parsing: url).localPath else { Issue.record("no file"); continue }

@@ -17,11 +17,10 @@ final class MappedFile: @unchecked Sendable {
             throw ImageCodecError(.broken, "cannot open '\(path)': \(reason)")
         }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+        guard let info = FileInfo.of(descriptor: fd), info.isRegular else {
             throw ImageCodecError(.broken, "'\(path)' is not a regular file")
         }
-        count = Int(st.st_size)
+        count = info.size
         if count == 0 {
             base = nil
             return

@@ -33,9 +33,8 @@ extension MediaStore {
         let local: String
         switch ref {
         case .file(let p):
-            var st = stat()
-            guard stat(p, &st) == 0 else { throw MediaInputError(code: .invalidDataFormat, message: "file not found: '\(p)'") }
-            guard (st.st_mode & S_IFMT) == S_IFREG else { throw MediaInputError(code: .invalidDataFormat, message: "not a regular file: '\(p)'") }
+            guard let info = FileInfo.of(path: p) else { throw MediaInputError(code: .invalidDataFormat, message: "file not found: '\(p)'") }
+            guard info.isRegular else { throw MediaInputError(code: .invalidDataFormat, message: "not a regular file: '\(p)'") }
             local = p
         case .remote(let url):
             do { local = try remote.fetchBlocking(url) } catch {

@@ -184,9 +184,8 @@ public final class MediaStore: Sendable {
         let cutoff = Date().timeIntervalSince1970 - age
         var removed = 0
         for n in names {
-            var st = stat()
             let p = dir + "/" + n
-            guard stat(p, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Double(st.st_mtim.tv_sec) < cutoff else { continue }
+            guard let info = FileInfo.of(path: p), info.isRegular, info.modified < cutoff else { continue }
             if unlink(p) == 0 { removed += 1 }
         }
         return removed

@@ -119,11 +119,9 @@ final class RemoteMediaCache: Sendable {
         var total = 0
         for n in names where !n.hasPrefix(".part-") {
             let p = directory + "/" + n
-            var st = stat()
-            guard stat(p, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            let size = Int(st.st_size)
-            total += size
-            files.append((p, Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, size))
+            guard let info = FileInfo.of(path: p), info.isRegular else { continue }
+            total += info.size
+            files.append((p, info.modified, info.size))
         }
         guard total > capacityBytes else { return }
         for f in files.sorted(by: { $0.used < $1.used }) where f.path != kept {

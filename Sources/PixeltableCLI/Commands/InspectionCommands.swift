@@ -214,6 +214,7 @@ enum InspectionCommands {
             guard let x = r[k], !x.isNull else { return "-" }
             return x.pythonDisplay
         }
+        // The text keeps Pixeltable's form; the file counts are in the JSON.
         func sized(_ dir: String, _ size: String) -> String {
             guard let n = r[size]?.intValue else { return v(dir) }
             return v(dir) + "  (\(formatSize(n)))"

@@ -89,7 +89,8 @@ enum ModuleCommands {
             guard let d = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read input file '\(file)'") }
             data = Array(d)
         }
-        var query = [("path", p)]
+        // Relative media paths in the rows are relative to where the command runs.
+        var query = [("path", p), ("cwd", FileManager.default.currentDirectoryPath)]
         if let f = args.value("format") { query.append(("format", f)) }
         if file != "-" { query.append(("file", file)) }
         let bar = ProgressBar(enabled: ctx.stderrIsTTY && !args.json)

@@ -34,8 +34,12 @@ enum QueryCommands {
             ctx.outJSON(.array(rows))
             return 0
         }
+        let display = r["display"]?.arrayValue ?? []
         ctx.out(columns.joined(separator: "\t"))
-        for row in rows { ctx.out(columns.map { row[$0]?.pythonDisplay ?? "" }.joined(separator: "\t")) }
+        for (i, row) in rows.enumerated() {
+            let shown = i < display.count ? display[i] : [:]
+            ctx.out(columns.map { (shown[$0] ?? row[$0])?.pythonDisplay ?? "" }.joined(separator: "\t"))
+        }
         return 0
     }
 
@@ -59,7 +63,12 @@ enum QueryCommands {
         }
         var query = [("path", p)] + pks.map { ("pk", $0) }
         if let c = try cols(args) { query.append(("cols", c)) }
-        let r = try ctx.client().call("GET", "/api/tables/row", query: query)
+        var r = try ctx.client().call("GET", "/api/tables/row", query: query)
+        let display = r["display"] ?? [:]
+        if case .object(var o) = r {
+            o["display"] = nil
+            r = .object(o)
+        }
         if args.json {
             ctx.outJSON(r)
             return 0
@@ -70,7 +79,7 @@ enum QueryCommands {
             ctx.out("no row found for {\(shown)}")
             return 0
         }
-        for (k, v) in row { ctx.out("\(k)\t\(v.pythonDisplay)") }
+        for (k, v) in row { ctx.out("\(k)\t\((display[k] ?? v).pythonDisplay)") }
         return 0
     }
 

@@ -181,9 +181,23 @@ final class CatalogAPI: Sendable {
         o["file_cache_dir"] = .string(home.fileCacheDirectory)
         o["media_size_bytes"] = sizes ? .int(Int64(Self.directorySize(home.mediaDirectory))) : .null
         o["file_cache_size_bytes"] = sizes ? .int(Int64(Self.directorySize(home.fileCacheDirectory))) : .null
+        if sizes {
+            o["media_files"] = .int(Int64(Self.fileCount(home.mediaDirectory)))
+            o["file_cache_files"] = .int(Int64(Self.fileCount(home.fileCacheDirectory)))
+        }
         o["total_tables"] = .int(Int64(tables.count))
         o["total_errors"] = .int(Int64(tables.filter { $0.kind == .table }.reduce(0) { $0 + $1.errorCount }))
         return .object(o)
+    }
+
+    /// The regular files below `path`.
+    static func fileCount(_ path: String) -> Int {
+        guard let e = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var n = 0
+        while let f = e.nextObject() as? String {
+            if (try? FileManager.default.attributesOfItem(atPath: path + "/" + f)[.type] as? FileAttributeType) == .typeRegular, !f.hasPrefix(".") { n += 1 }
+        }
+        return n
     }
 
     static func directorySize(_ path: String) -> Int {
@@ -226,7 +240,23 @@ final class CatalogAPI: Sendable {
             if !unknown.isEmpty { throw APIError(422, "unknown columns: \(unknown.joined(separator: ","))") }
         }
         let result = try await t.select(names, limit: n)
-        return ["columns": .array(names.map { .string($0) }), "rows": .array(result.rows.map(rowJSON))]
+        let images = Set(columns.filter { $0.type.kind == .image }.map(\.name))
+        var display: [JSONValue] = []
+        for r in result.rows { display.append(await imageDisplay(r, images)) }
+        return ["columns": .array(names.map { .string($0) }), "rows": .array(result.rows.map(rowJSON)), "display": .array(display)]
+    }
+
+    /// Pixeltable's text form of a row's image cells, `<Image 200x100 RGB>`, by column (the
+    /// JSON form keeps the URL). A file that cannot be read shows as its URL.
+    func imageDisplay(_ r: ResultRow, _ images: Set<String>) async -> JSONValue {
+        var o = JSONObject()
+        for (k, v) in zip(r.columns, r.values) where images.contains(k) {
+            guard case .media(let s) = v, let ref = try? MediaReference(parsing: s), let path = try? await catalog.media.localFile(ref),
+                let h = try? ImageCodec.probe(file: path)
+            else { continue }
+            o[k] = .string("<Image \(h.width)x\(h.height) \(h.mode.rawValue)>")
+        }
+        return .object(o)
     }
 
     func rowJSON(_ r: ResultRow) -> JSONValue {
@@ -261,7 +291,10 @@ final class CatalogAPI: Sendable {
             if !unknown.isEmpty { throw APIError(422, "unknown columns: \(unknown.joined(separator: ","))") }
         }
         let found = try await t.get(pks.map(Self.coercePK), columns: cols)
-        return ["pk_columns": .array(pkCols), "row": found.map(rowJSON) ?? .null]
+        let images = Set(try await t.columns().filter { $0.type.kind == .image }.map(\.name))
+        var display: JSONValue = [:]
+        if let found { display = await imageDisplay(found, images) }
+        return ["pk_columns": .array(pkCols), "row": found.map(rowJSON) ?? .null, "display": display]
     }
 
     func count(_ req: APIRequest) async throws -> JSONValue {
@@ -452,7 +485,7 @@ final class CatalogAPI: Sendable {
         let stream = AsyncStream<JSONValue> { continuation in
             let task = Task {
                 do {
-                    let result = try await BulkInsert.run(table: table, body: body, format: format) { done, total in
+                    let result = try await BulkInsert.run(table: table, body: body, format: format, baseDirectory: req.param("cwd")) { done, total in
                         continuation.yield(["progress": .int(Int64(done)), "total": .int(Int64(total))])
                     }
                     continuation.yield(["result": ["path": .string(p), "rows": .int(Int64(result.rowCount)), "errors": .int(Int64(result.errorCount)), "version": result.version.map { .int(Int64($0)) } ?? .null]])

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Pixeltable
 
 /// Answers with a file, streamed from disk in chunks: `Content-Type`, `ETag`, `Last-Modified`,
 /// conditional requests (304) and single byte ranges (206, 416), so that a browser can seek in
@@ -15,19 +16,18 @@ struct FileResponder {
         // Read from one streaming task at a time; closed when the response is done with it.
         let fd: Int32
         let size: Int
-        let modified: timespec
+        let info: FileInfo
 
         init?(path: String) {
             let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else { return nil }
-            var st = stat()
-            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            guard let info = FileInfo.of(descriptor: fd), info.isRegular else {
                 close(fd)
                 return nil
             }
             self.fd = fd
-            self.size = Int(st.st_size)
-            self.modified = st.st_mtim
+            self.size = info.size
+            self.info = info
         }
 
         deinit { close(fd) }
@@ -40,7 +40,7 @@ struct FileResponder {
             return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
 
-        var etag: String { "\"\(String(size, radix: 16))-\(String(modified.tv_sec, radix: 16))\(String(modified.tv_nsec, radix: 16))\"" }
+        var etag: String { "\"\(String(size, radix: 16))-\(String(info.modifiedSeconds, radix: 16))\(String(info.modifiedNanoseconds, radix: 16))\"" }
     }
 
     /// The response for `file` to `request`.
@@ -49,7 +49,7 @@ struct FileResponder {
         h[.contentType] = contentType
         h[.acceptRanges] = "bytes"
         h[.eTag] = file.etag
-        h[.lastModified] = httpDate(file.modified.tv_sec)
+        h[.lastModified] = httpDate(file.info.modifiedSeconds)
         h[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         if MediaTypes.isActive(contentType) { h[.contentDisposition] = "attachment" }
         let fields = request.headers
@@ -57,7 +57,7 @@ struct FileResponder {
             if inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == file.etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
                 return Response(status: .notModified, headers: h)
             }
-        } else if let ims = fields[.ifModifiedSince], let since = parseHTTPDate(ims), Int(file.modified.tv_sec) <= since {
+        } else if let ims = fields[.ifModifiedSince], let since = parseHTTPDate(ims), file.info.modifiedSeconds <= since {
             return Response(status: .notModified, headers: h)
         }
         if request.method == .head {
@@ -83,7 +83,7 @@ struct FileResponder {
     static func rangeApplies(_ fields: HTTPFields, _ file: OpenFile) -> Bool {
         guard let ifRange = fields[.ifRange] else { return true }
         if ifRange.hasPrefix("\"") || ifRange.hasPrefix("W/") { return ifRange == file.etag }
-        if let d = parseHTTPDate(ifRange) { return Int(file.modified.tv_sec) <= d }
+        if let d = parseHTTPDate(ifRange) { return file.info.modifiedSeconds <= d }
         return false
     }
 

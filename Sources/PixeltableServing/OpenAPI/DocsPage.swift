@@ -95,8 +95,18 @@ enum DocsPage {
                     body += "<h3>Request body (JSON)</h3>" + fieldTable(schema, doc)
                     sample = example(schema, doc)
                 }
+                var formFields: [(name: String, isFile: Bool)] = []
+                if let schema = op["requestBody"]?["content"]?["multipart/form-data"]?["schema"] {
+                    body += "<h3>Request body (multipart form)</h3>" + fieldTable(schema, doc)
+                    let resolved = resolve(schema, doc)
+                    for (name, p) in resolved["properties"]?.objectValue ?? JSONObject() {
+                        formFields.append((name, p["format"]?.stringValue == "binary"))
+                    }
+                }
                 if let schema = op["responses"]?["200"]?["content"]?["application/json"]?["schema"] {
                     body += "<h3>Response 200: \(escape(typeText(schema, doc)))</h3>" + fieldTable(schema, doc)
+                } else if let content = op["responses"]?["200"]?["content"]?.objectValue, let type = content.pairs.first?.key {
+                    body += "<h3>Response 200: a file (\(escape(type)))</h3>"
                 }
                 let needsPath = path.contains("{")
                 body += "<details><summary>Try it</summary><form data-method=\"\(method)\" data-path=\"\(escape(path))\" onsubmit=\"return send(this)\">"
@@ -106,6 +116,9 @@ enum DocsPage {
                 }
                 if let sample {
                     body += "<textarea name=\"body\" rows=\"6\" cols=\"70\">\(escape(JSONWriter.pretty.string(sample)))</textarea><br>"
+                }
+                for f in formFields {
+                    body += "<label>\(escape(f.name)) <input class=\"mp\" data-name=\"\(escape(f.name))\" type=\"\(f.isFile ? "file" : "text")\"></label><br>"
                 }
                 body += "<button>Send</button><pre class=\"out\"></pre></form></details></section>\n"
             }
@@ -133,9 +146,25 @@ enum DocsPage {
               if (form.query && form.query.value) path += '?' + form.query.value;
               const opts = {method: form.dataset.method.toUpperCase(), headers: {}};
               if (form.body) { opts.body = form.body.value; opts.headers['Content-Type'] = 'application/json'; }
+              const parts = form.querySelectorAll('input.mp');
+              if (parts.length) {
+                const fd = new FormData();
+                for (const i of parts) {
+                  if (i.type === 'file') { if (i.files.length) fd.append(i.dataset.name, i.files[0]); }
+                  else if (i.value !== '') fd.append(i.dataset.name, i.value);
+                }
+                opts.body = fd;
+              }
               out.textContent = '...';
               try {
                 const r = await fetch(path, opts);
+                const type = r.headers.get('content-type') || '';
+                if (!type.startsWith('application/json')) {
+                  const blob = await r.blob();
+                  out.textContent = r.status + ' ' + r.statusText + '\\n' + blob.size + ' bytes of ' + type;
+                  if (type.startsWith('image/')) { const img = document.createElement('img'); img.src = URL.createObjectURL(blob); img.style.maxWidth = '100%'; out.appendChild(document.createElement('br')); out.appendChild(img); }
+                  return false;
+                }
                 const text = await r.text();
                 let shown = text; try { shown = JSON.stringify(JSON.parse(text), null, 2); } catch (e) {}
                 out.textContent = r.status + ' ' + r.statusText + '\\n' + shown;

@@ -102,8 +102,7 @@ enum RouteExecutor {
         guard let ref = try? MediaReference(parsing: text), let path = try? await links.store.localFile(ref) else {
             return .detail(500, "output file not found: '\(name)'")
         }
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return .detail(500, "output file not found: '\(name)'") }
+        guard FileInfo.of(path: path)?.isRegular == true else { return .detail(500, "output file not found: '\(name)'") }
         return RouteAnswer(status: 200, body: .null, file: path)
     }
 
