@@ -38,6 +38,7 @@ public struct ServiceServer: Sendable {
         logger.logLevel = .critical
         let app = Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(host, port: port), serverName: "pxt", reuseAddress: true),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -183,7 +183,8 @@ func makeImage() {
     let format = ImageFormat(name: option("format", "jpeg")) ?? .jpeg
     let out = option("out", "photo.jpg")
     do {
-        let bytes = try ImageCodec.encode(TestImages.pattern(w, h), as: format, quality: Int(option("quality", "90"))!)
+        let image = TestImages.pattern(w, h, detail: Int(option("detail", "4"))!)
+        let bytes = try ImageCodec.encode(image, as: format, quality: Int(option("quality", "90"))!)
         guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else { throw PixeltableError(.storeUnavailable, "cannot write \(out)") }
     } catch {
         FileHandle.standardError.write(Data("pxt-bench: \(error)\n".utf8))

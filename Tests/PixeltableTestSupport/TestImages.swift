@@ -5,11 +5,15 @@ import Pixeltable
 /// little noise), in every mode, written in every format pxt reads.
 public enum TestImages {
     /// A `width` x `height` image whose pixels depend only on their position.
-    public static func pattern(_ width: Int, _ height: Int, mode: ImageMode = .rgb, seed: UInt64 = 1) -> PixelImage {
+    ///
+    /// - Parameter detail: The noise amplitude; a photo's sensor noise and texture, which is
+    ///   what makes a JPEG of a photo big and slow to decode, is around 16-24.
+    public static func pattern(_ width: Int, _ height: Int, mode: ImageMode = .rgb, seed: UInt64 = 1, detail: Int = 4) -> PixelImage {
         var rng = seed &* 0x9E3779B97F4A7C15
+        let span = UInt64(2 * detail + 1)
         func noise() -> Int {
             rng = rng &* 6364136223846793005 &+ 1442695040888963407
-            return Int((rng >> 33) % 9) - 4
+            return Int((rng >> 33) % span) - detail
         }
         let ch = mode.channels
         var px = [UInt8](repeating: 0, count: width * height * ch)

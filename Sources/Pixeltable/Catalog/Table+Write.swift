@@ -94,9 +94,19 @@ extension Table {
             var prepared = try w.prepare(rows, lax: lax, baseDirectory: baseDirectory)
             if prepared.isEmpty { return WriteResult(rowCount: 0, errorCount: 0, rows: [], version: nil) }
             try w.checkBatchKeys(prepared)
-            let errors = try w.compute(&prepared, onError: onError)
+            // Uploads handed in are staged first, so that they flush to disk while the row is
+            // computed; computed images are staged once they exist.
             let placement = w.placement()
-            try placement?.stage(prepared, columns: snap.mediaColumns, table: w.tableName())
+            let (given, computed) = (snap.mediaColumns.filter { !$0.isComputed }, snap.mediaColumns.filter(\.isComputed))
+            try placement?.stage(prepared, columns: given, table: w.tableName())
+            let errors: Int
+            do {
+                errors = try w.compute(&prepared, onError: onError)
+                try placement?.stage(prepared, columns: computed, table: w.tableName())
+            } catch {
+                placement?.finish(committed: nil)
+                throw error
+            }
             let batch = prepared
             // A key that is already taken fails its INSERT on the primary key's unique index;
             // the group committer then rolls back and redoes the batch with savepoints, so the

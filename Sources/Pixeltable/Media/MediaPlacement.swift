@@ -24,6 +24,10 @@ final class MediaPlacement: Sendable {
     let store: MediaStore
     let tableID: String
     private let state = Mutex<(items: [Item], placed: [(path: String, version: Int)])>(([], []))
+    /// Staged files are flushed to disk on other threads while the write goes on (uploads while
+    /// the row is computed); placing them waits for that, so the commit still follows their data.
+    private let flushing = DispatchGroup()
+    private let flushFailure = Mutex<String?>(nil)
 
     init(store: MediaStore, tableID: String) {
         self.store = store
@@ -49,6 +53,7 @@ final class MediaPlacement: Sendable {
                     case .media(let url):
                         guard let p = (try? MediaReference(parsing: url))?.localPath, store.isTemporary(p) else { continue }
                         added.append(Item(row: firstRow + i, column: c.id, source: p, id: MediaStore.randomHex(), fileExtension: Self.fileExtension(of: p), ownsSource: false))
+                        flush(p)
                     default: continue
                     }
                 }
@@ -69,6 +74,7 @@ final class MediaPlacement: Sendable {
             do { try FileManager.default.copyItem(atPath: p, toPath: target) } catch {
                 throw PixeltableError(.storeUnavailable, "Table '\(table)', column '\(column)', row \(row): cannot copy \(p): \(error.localizedDescription)")
             }
+            flush(target)
             return (target, ext)
         }
         let pixels: PixelImage
@@ -81,7 +87,9 @@ final class MediaPlacement: Sendable {
         }
         let ext = pixels.storageFormat.fileExtension
         let target = store.temporaryPath(extension: ext)
-        try MediaStore.writeDurably(bytes, to: target)
+        // Flushed to disk on another thread, like uploads; placing waits for it.
+        try MediaStore.writeDurably(bytes, to: target, durable: false)
+        flush(target)
         return (target, ext)
     }
 
@@ -94,8 +102,22 @@ final class MediaPlacement: Sendable {
         store.storedPath(tableID: tableID, columnID: it.column, version: version, id: it.id, extension: it.fileExtension)
     }
 
+    /// Starts flushing a handed-in file to disk.
+    private func flush(_ path: String) {
+        DispatchQueue.global().async(group: flushing) { [self] in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 || fsync(fd) != 0 {
+                let reason = String(cString: strerror(errno))
+                flushFailure.withLock { $0 = "cannot flush \(path) to disk: \(reason)" }
+            }
+            if fd >= 0 { close(fd) }
+        }
+    }
+
     /// Inside the transaction: links every staged file to its name for `version`.
     func place(version: Int) throws(PixeltableError) {
+        flushing.wait()
+        if let f = flushFailure.withLock({ $0 }) { throw PixeltableError(.storeUnavailable, f) }
         let items = state.withLock { $0.items }
         for it in items {
             let target = finalPath(it, version: version)

@@ -79,7 +79,7 @@ enum Resampler {
         let ch = image.mode.channels
         let needH = width != image.width || b.0 != 0 || b.2 != Double(width)
         let needV = height != image.height || b.1 != 0 || b.3 != Double(height)
-        var horizontal = coefficients(inSize: image.width, from: b.0, to: b.2, outSize: width, filter: filter)
+        let horizontal = coefficients(inSize: image.width, from: b.0, to: b.2, outSize: width, filter: filter)
         var vertical = coefficients(inSize: image.height, from: b.1, to: b.3, outSize: height, filter: filter)
         var src = image.pixels
         var srcW = image.width
@@ -91,30 +91,24 @@ enum Resampler {
             for i in vertical.bounds.indices { vertical.bounds[i].start -= first }
             let rows = max(0, last - first)
             var out = [UInt8](repeating: 0, count: width * rows * ch)
+            // Locals, not the captured `var`s: closures reading a captured var check exclusive
+            // access on every read.
             let taps = horizontal.taps
+            let hBounds = horizontal.bounds
+            let hWeights = horizontal.weights
             src.withUnsafeBufferPointer { s in
-                horizontal.weights.withUnsafeBufferPointer { wts in
+                hWeights.withUnsafeBufferPointer { wts in
                     out.withUnsafeMutableBufferPointer { o in
                         for y in 0..<rows {
                             let rowBase = (y + first) * srcW * ch
                             for x in 0..<width {
-                                let (start, count) = horizontal.bounds[x]
-                                let k = x * taps
-                                for c in 0..<ch {
-                                    var acc = Int32(1 << (precisionBits - 1))
-                                    var p = rowBase + start * ch + c
-                                    for t in 0..<count {
-                                        acc &+= Int32(s[p]) &* wts[k + t]
-                                        p += ch
-                                    }
-                                    o[(y * width + x) * ch + c] = clip8(acc)
-                                }
+                                let (start, count) = hBounds[x]
+                                horizontalPixel(s, rowBase + start * ch, wts, x * taps, count, ch, o, (y * width + x) * ch)
                             }
                         }
                     }
                 }
             }
-            horizontal.bounds = []
             src = out
             srcW = width
             srcH = rows
@@ -123,21 +117,26 @@ enum Resampler {
             var out = [UInt8](repeating: 0, count: srcW * height * ch)
             let taps = vertical.taps
             let stride = srcW * ch
+            let vBounds = vertical.bounds
+            let vWeights = vertical.weights
             src.withUnsafeBufferPointer { s in
-                vertical.weights.withUnsafeBufferPointer { wts in
+                vWeights.withUnsafeBufferPointer { wts in
                     out.withUnsafeMutableBufferPointer { o in
+                        // Row by row: each tap adds a whole source row, a contiguous loop the
+                        // compiler vectorizes.
+                        let acc = UnsafeMutableBufferPointer<Int32>.allocate(capacity: stride)
+                        defer { acc.deallocate() }
                         for y in 0..<height {
-                            let (start, count) = vertical.bounds[y]
+                            let (start, count) = vBounds[y]
                             let k = y * taps
-                            for i in 0..<stride {
-                                var acc = Int32(1 << (precisionBits - 1))
-                                var p = start * stride + i
-                                for t in 0..<count {
-                                    acc &+= Int32(s[p]) &* wts[k + t]
-                                    p += stride
-                                }
-                                o[y * stride + i] = clip8(acc)
+                            acc.initialize(repeating: Int32(1 << (precisionBits - 1)))
+                            for t in 0..<count {
+                                let wt = wts[k + t]
+                                let row = (start + t) * stride
+                                for i in 0..<stride { acc[i] &+= Int32(s[row + i]) &* wt }
                             }
+                            let dst = y * stride
+                            for i in 0..<stride { o[dst + i] = clip8(acc[i]) }
                         }
                     }
                 }
@@ -146,6 +145,55 @@ enum Resampler {
             srcH = height
         }
         return image.derived(width: srcW, height: srcH, mode: image.mode, pixels: src)
+    }
+
+    /// One output pixel of the horizontal pass: every channel accumulated in one walk over the
+    /// taps (the common channel counts unrolled), as Pillow's 8-bit loop does.
+    @inline(__always)
+    static func horizontalPixel(
+        _ s: UnsafeBufferPointer<UInt8>, _ base: Int, _ w: UnsafeBufferPointer<Int32>, _ k: Int, _ count: Int, _ ch: Int,
+        _ o: UnsafeMutableBufferPointer<UInt8>, _ dst: Int
+    ) {
+        let half = Int32(1 << (precisionBits - 1))
+        switch ch {
+        case 1:
+            var a = half
+            for t in 0..<count { a &+= Int32(s[base + t]) &* w[k + t] }
+            o[dst] = clip8(a)
+        case 3:
+            var a = half, b = half, c = half
+            var p = base
+            for t in 0..<count {
+                let wt = w[k + t]
+                a &+= Int32(s[p]) &* wt
+                b &+= Int32(s[p + 1]) &* wt
+                c &+= Int32(s[p + 2]) &* wt
+                p += 3
+            }
+            o[dst] = clip8(a); o[dst + 1] = clip8(b); o[dst + 2] = clip8(c)
+        case 4:
+            var a = half, b = half, c = half, d = half
+            var p = base
+            for t in 0..<count {
+                let wt = w[k + t]
+                a &+= Int32(s[p]) &* wt
+                b &+= Int32(s[p + 1]) &* wt
+                c &+= Int32(s[p + 2]) &* wt
+                d &+= Int32(s[p + 3]) &* wt
+                p += 4
+            }
+            o[dst] = clip8(a); o[dst + 1] = clip8(b); o[dst + 2] = clip8(c); o[dst + 3] = clip8(d)
+        default:
+            for c in 0..<ch {
+                var a = half
+                var p = base + c
+                for t in 0..<count {
+                    a &+= Int32(s[p]) &* w[k + t]
+                    p += ch
+                }
+                o[dst + c] = clip8(a)
+            }
+        }
     }
 
     /// Nearest-neighbour sampling at output pixel centers (Pillow's affine NEAREST).

@@ -65,23 +65,64 @@ struct MultipartReader {
     }
 
     /// Reads the whole body.
+    ///
+    /// multipart-kit's parser reads headers and boundaries. Inside a part's body it hands over
+    /// the bytes between carriage returns one slice at a time (in a binary file, every 256 bytes
+    /// or so), which for a large upload costs more than receiving it; so while the parser is
+    /// known to be inside a body, the bytes up to the next delimiter (`\r\n--boundary`) go to
+    /// the part directly and the parser resumes at the delimiter. The parser is known to be in
+    /// a body only after it reported body bytes and was last fed data with no partial
+    /// delimiter at its end (such a tail is held back and fed with the next chunk), so it is
+    /// never bypassed in the middle of matching a boundary. Tests compare both paths.
     func read<Body: AsyncSequence>(_ body: Body, boundary: String) async throws(MultipartFailure) -> MultipartForm where Body.Element == ByteBuffer {
         let sink = PartSink(reader: self)
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { name, value in sink.header(name, value) }
         parser.onBody = { buffer in sink.body(&buffer) }
         parser.onPartComplete = { sink.complete() }
+        let delimiter = Array("\r\n--\(boundary)".utf8)
         var total = 0
+        var carry: [UInt8] = []
+        var parseFailed = false
+        /// Handles `data` (held-back bytes, then a chunk): past the parser inside a body, fed to
+        /// it elsewhere; what must wait for more bytes is left in `carry`.
+        func process(_ data: UnsafeBufferPointer<UInt8>) {
+            var start = 0
+            if sink.inBody && !Self.parserOnly {
+                if let k = Self.find(delimiter, in: data) {
+                    sink.deliver(UnsafeBufferPointer(rebasing: data[0..<k]))
+                    start = k
+                } else {
+                    let keep = Self.heldBack(data, delimiter)
+                    sink.deliver(UnsafeBufferPointer(rebasing: data[0..<keep]))
+                    carry = Array(data[keep...])
+                    return
+                }
+            }
+            let keep = max(start, Self.heldBack(data, delimiter))
+            if keep > start {
+                do { try parser.execute(ByteBuffer(bytes: data[start..<keep])) } catch { parseFailed = true }
+            }
+            carry = Array(data[keep...])
+        }
         do {
             for try await chunk in body {
                 total += chunk.readableBytes
                 if total > maxBytes { throw MultipartFailure.tooLarge(limit: maxBytes) }
-                do {
-                    try parser.execute(chunk)
-                } catch {
-                    throw MultipartFailure.malformed("There was an error parsing the body")
+                if carry.isEmpty {
+                    chunk.withUnsafeReadableBytes { raw in
+                        process(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+                    }
+                } else {
+                    var data = carry
+                    data.append(contentsOf: chunk.readableBytesView)
+                    data.withUnsafeBufferPointer { process($0) }
                 }
+                if parseFailed { throw MultipartFailure.malformed("There was an error parsing the body") }
                 if let failure = sink.failure { throw failure }
+            }
+            if !carry.isEmpty {
+                do { try parser.execute(ByteBuffer(bytes: carry)) } catch { throw MultipartFailure.malformed("There was an error parsing the body") }
             }
             guard sink.finished else { throw MultipartFailure.malformed("There was an error parsing the body") }
             try sink.flush()
@@ -93,6 +134,50 @@ struct MultipartReader {
             throw MultipartFailure.malformed("There was an error parsing the body: \(error)")
         }
         return sink.form
+    }
+
+    /// Feed every byte through the parser (for tests that compare the two paths).
+    nonisolated(unsafe) static var parserOnly = false
+
+    /// The first index of `needle` in `hay`.
+    static func find(_ needle: [UInt8], in hay: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let first = needle.first, hay.count >= needle.count, let base = hay.baseAddress else { return nil }
+        return needle.withUnsafeBufferPointer { n -> Int? in
+            var i = 0
+            let last = hay.count - n.count
+            while i <= last {
+                guard let p = memchr(base + i, Int32(first), last - i + 1) else { return nil }
+                let at = base.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                if memcmp(base + at, n.baseAddress!, n.count) == 0 { return at }
+                i = at + 1
+            }
+            return nil
+        }
+    }
+
+    /// The first index of `needle` in an array.
+    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
+        hay.withUnsafeBufferPointer { find(needle, in: $0) }
+    }
+
+    /// How much of `data` can be fed to the parser so that, if it is in a body, it ends there
+    /// with no delimiter partly matched: every tail that could begin the delimiter (or is all of
+    /// it) is held back until more bytes arrive — after cutting one, the rest is checked again,
+    /// since it may end with a shorter partial match (`\r\n--\r\n-`).
+    static func heldBack(_ data: UnsafeBufferPointer<UInt8>, _ delimiter: [UInt8]) -> Int {
+        var keep = data.count
+        while true {
+            var cut: Int? = nil
+            let from = max(0, keep - delimiter.count)
+            for p in from..<keep where data[p] == delimiter[0] {
+                if data[p..<keep].elementsEqual(delimiter[0..<(keep - p)]) {
+                    cut = p
+                    break
+                }
+            }
+            guard let cut else { return keep }
+            keep = cut
+        }
     }
 
     /// The extension for an uploaded file: its name's, else one for its content type.
@@ -132,12 +217,50 @@ private final class PartSink {
     private var field: [UInt8] = []
     private var skipping = false
     private var everStarted = false
+    private var pending: [UInt8] = []
+    static let writeSize = 256 * 1024
+    /// The parser's last report was body bytes of the current part.
+    var inBody = false
+
+    /// Body bytes of the current part that bypassed the parser.
+    func deliver(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !bytes.isEmpty else { return }
+        // A long run goes to the file as it is, not through the gathering buffer.
+        if fd >= 0, pending.isEmpty, bytes.count >= Self.writeSize, !skipping, failure == nil, started {
+            inBody = true
+            size += bytes.count
+            write(UnsafeRawBufferPointer(bytes))
+            return
+        }
+        accept(bytes)
+    }
+
+    /// Writes the gathered bytes of the current file part.
+    private func writeOut() {
+        guard fd >= 0, !pending.isEmpty else { return }
+        pending.withUnsafeBytes { write($0) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func write(_ raw: UnsafeRawBufferPointer) {
+        var off = 0
+        while off < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = .storage("cannot write \(path ?? "an upload"): \(String(cString: strerror(errno)))")
+                return
+            }
+            off += n
+        }
+    }
 
     init(reader: MultipartReader) { self.reader = reader }
 
     deinit { if fd >= 0 { close(fd) } }
 
     func header(_ name: String, _ value: String) {
+        inBody = false
         headers.append((name, value))
     }
 
@@ -172,34 +295,35 @@ private final class PartSink {
     }
 
     func body(_ buffer: inout ByteBuffer) {
+        accept(buffer.readableBytesView)
+    }
+
+    /// Body bytes of the current part, from the parser or past it.
+    private func accept<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         if !started { begin() }
+        inBody = true
         if skipping || failure != nil { return }
-        size += buffer.readableBytes
+        size += bytes.count
         if fd >= 0 {
-            let ok = buffer.withUnsafeReadableBytes { raw -> Bool in
-                var off = 0
-                while off < raw.count {
-                    let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                    if n < 0 { if errno == EINTR { continue }; return false }
-                    off += n
-                }
-                return true
-            }
-            if !ok { failure = .storage("cannot write \(path ?? "an upload"): \(String(cString: strerror(errno)))") }
+            // The parser hands over the bytes between carriage returns, often a few hundred at
+            // a time: they are gathered into large writes.
+            pending.append(contentsOf: bytes)
+            if pending.count >= Self.writeSize { writeOut() }
         } else {
-            if field.count + buffer.readableBytes > reader.maxFieldBytes {
+            if field.count + bytes.count > reader.maxFieldBytes {
                 failure = .tooLarge(limit: reader.maxFieldBytes)
                 return
             }
-            field.append(contentsOf: buffer.readableBytesView)
+            field.append(contentsOf: bytes)
         }
     }
 
     func complete() {
+        inBody = false
         if !started { begin() }
         if fd >= 0 {
-            // The file may become a stored media file: it must be on disk before the row is.
-            if fsync(fd) != 0 { failure = .storage("cannot write \(path ?? "an upload"): \(String(cString: strerror(errno)))") }
+            // Not flushed here: a write that stores the file flushes it (while computing the row).
+            writeOut()
             close(fd)
             fd = -1
             if let name { form.files[name]?.size = size }
