@@ -42,6 +42,15 @@ public struct ServiceServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "pxt", reuseAddress: true),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+        // Images flushed to tmp/ for responses are fetched soon after; a day later they go.
+        let media = router.catalog.media
+        let sweeper = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(600))
+                media.removeStaleTemporaryFiles()
+            }
+        }
+        defer { sweeper.cancel() }
         try await app.runService()
         await router.jobs.drain()
     }

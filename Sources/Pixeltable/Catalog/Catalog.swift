@@ -64,7 +64,11 @@ public final class Catalog: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             try CatalogMigrations.migrator.migrate(pool)
-            return Catalog(home: home, functions: functions, pool: pool, maxWriteBatch: max(1, maxWriteBatch))
+            let catalog = Catalog(home: home, functions: functions, pool: pool, maxWriteBatch: max(1, maxWriteBatch))
+            // Temporary files a crashed process left (an upload, an image returned by a query)
+            // go after a day; younger ones may belong to another process using this home.
+            catalog.media.removeStaleTemporaryFiles()
+            return catalog
         } catch let e as PixeltableError {
             throw e
         } catch {

@@ -90,7 +90,7 @@ public enum ImageCodec {
 
     /// Decodes the image file at `path`.
     public static func decode(file path: String, scaleDenominator: Int = 1) throws(ImageCodecError) -> PixelImage {
-        try MappedFile(path: path).withBytes { (b: UnsafeRawBufferPointer) throws(ImageCodecError) -> PixelImage in
+        try MappedFile(path: path, populate: true).withBytes { (b: UnsafeRawBufferPointer) throws(ImageCodecError) -> PixelImage in
             try decode(b, scaleDenominator: scaleDenominator)
         }
     }

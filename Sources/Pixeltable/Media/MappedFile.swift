@@ -9,7 +9,10 @@ final class MappedFile: @unchecked Sendable {
     let count: Int
 
     /// Maps `path`. Throws a message naming the path when it cannot be opened or mapped.
-    init(path: String) throws(ImageCodecError) {
+    ///
+    /// - Parameter populate: Map every page up front (one call instead of a fault per page), for
+    ///   a reader that will touch all of them, such as a decoder.
+    init(path: String, populate: Bool = false) throws(ImageCodecError) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -25,7 +28,7 @@ final class MappedFile: @unchecked Sendable {
             base = nil
             return
         }
-        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+        let p = mmap(nil, count, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0)
         guard let p, p != MAP_FAILED else { throw ImageCodecError(.broken, "cannot read '\(path)': \(String(cString: strerror(errno)))") }
         base = p
     }
