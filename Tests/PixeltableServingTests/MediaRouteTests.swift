@@ -202,6 +202,7 @@ import Testing
                 """, file: "queries.toml")
             let q = try await module.query(named: "by_tag")!.compile(cat)
             try await router.addQueryRoute(path: "/thumb", query: q, returnFileResponse: true, method: .get)
+            try await router.addUpdateRoute(t, path: "/retag", inputs: ["tag"], outputs: ["thumbnail"], returnFileResponse: true)
             let s = try await RunningServer.start(router)
             defer { Task { await s.stop() } }
             for (id, tag) in [(1, "a"), (2, "b"), (3, "b")] {
@@ -216,6 +217,14 @@ import Testing
             var r = try await rawHTTP(s.port, "GET", "/thumb?tag=a")
             #expect(r.status == 200 && r.headers["content-type"] == "image/jpeg")
             #expect(try ImageCodec.decode(r.body).width == 32)
+            // An update route answers with the file too.
+            r = try await rawHTTP(s.port, "POST", "/retag", headers: ["Content-Type": "application/json"], body: Array(#"{"id": 1, "tag": "z"}"#.utf8))
+            #expect(r.status == 200 && r.headers["content-type"] == "image/jpeg")
+            #expect(try ImageCodec.decode(r.body).width == 32)
+            r = try await rawHTTP(s.port, "POST", "/retag", headers: ["Content-Type": "application/json"], body: Array(#"{"id": 99, "tag": "z"}"#.utf8))
+            #expect(r.status == 404)
+            r = try await rawHTTP(s.port, "GET", "/thumb?tag=z")
+            #expect(r.status == 200)
             r = try await rawHTTP(s.port, "GET", "/thumb?tag=none")
             #expect(r.status == 404 && r.text == #"{"detail":"query returned no rows"}"#)
             r = try await rawHTTP(s.port, "GET", "/thumb?tag=b")

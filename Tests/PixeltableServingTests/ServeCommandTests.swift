@@ -20,6 +20,9 @@ private let pxtPath: String = {
 /// The repository's `examples/quickstart`.
 private let quickstartDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("examples/quickstart").path
+/// The image service example.
+private let imagesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("examples/images").path
 
 /// Runs blocking work on a thread of its own, never on Swift's cooperative pool.
 private func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
@@ -107,10 +110,12 @@ private struct ServeEnv {
     let root = NSTemporaryDirectory() + "pxt-serve-" + UUID().uuidString
     var home: String { root + "/home" }
     var quickstart: String { root + "/quickstart" }
+    var images: String { root + "/images" }
 
     init() throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: quickstartDirectory, toPath: quickstart)
+        try FileManager.default.copyItem(atPath: imagesDirectory, toPath: images)
     }
 
     var environment: [String: String] {
@@ -583,6 +588,77 @@ private func listeningPort(_ text: String) -> Int? {
             #expect(r.json == ["title_upper": "RAN"])
             p.signal(SIGTERM)
             #expect(await p.waitForExit() == 0, "\(p.stderr)")
+        }
+    }
+
+    @Test func theImageServiceExampleServesUploadsAndFiles() async throws {
+        try await withServeEnv { env in
+            let p = try env.start(["images", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0"], in: env.images)
+            guard await p.waitForStdout(lines: 5), let port = listeningPort(p.stdout) else {
+                p.signal(SIGKILL)
+                Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
+                return
+            }
+            let sample = [UInt8](try #require(FileManager.default.contents(atPath: env.images + "/sample.jpg")))
+            let form = multipart(fields: [("id", "1"), ("tag", "beach")], files: [("image", "sample.jpg", "image/jpeg", sample)])
+            var r = try await rawHTTP(port, "POST", "/photos", headers: ["Content-Type": form.contentType], body: form.body)
+            #expect(r.status == 200, "\(r.text)")
+            let json = try JSONParser.parse(bytes: r.body)
+            #expect(json["width"] == 1200 && json["height"] == 800 && json["tag"] == "beach")
+            let original = try await rawHTTP(port, "GET", pathOf(json["image"]!.stringValue!))
+            #expect(original.body == sample)
+            let thumb = try await rawHTTP(port, "GET", "/photos/thumbnail?id=1")
+            #expect(thumb.headers["content-type"] == "image/jpeg")
+            #expect(try ImageCodec.decode(thumb.body).width == 256)
+            let gray = multipart(fields: [("id", "2")], files: [("image", "sample.jpg", "image/jpeg", sample)])
+            r = try await rawHTTP(port, "POST", "/photos/gray", headers: ["Content-Type": gray.contentType], body: gray.body)
+            #expect(try ImageCodec.decode(r.body).mode == .l)
+            let resize = multipart(fields: [("width", "64"), ("height", "48")], files: [("image", "s.jpg", "image/jpeg", sample)])
+            r = try await rawHTTP(port, "POST", "/resize", headers: ["Content-Type": resize.contentType], body: resize.body)
+            let small = try ImageCodec.decode(r.body)
+            #expect(small.width == 64 && small.height == 48)
+            p.signal(SIGTERM)
+            #expect(await p.waitForExit() == 0, "\(p.stderr)")
+
+            // Single-endpoint mode takes --uploadfile-inputs.
+            let one = try env.start(
+                ["insert", "--table", "images/photos", "--path", "/up", "--inputs", "id", "--uploadfile-inputs", "image", "--outputs", "thumbnail", "--host", "127.0.0.1", "--port", "0"],
+                in: env.images)
+            guard await one.waitForStdout(lines: 5), let port2 = listeningPort(one.stdout) else {
+                one.signal(SIGKILL)
+                Issue.record("no startup lines: \(one.stdout) \(one.stderr)")
+                return
+            }
+            let f = multipart(fields: [("id", "3")], files: [("image", "sample.jpg", "image/jpeg", sample)])
+            r = try await rawHTTP(port2, "POST", "/up", headers: ["Content-Type": f.contentType], body: f.body)
+            #expect(r.status == 200, "\(r.text)")
+            #expect(try JSONParser.parse(bytes: r.body)["thumbnail"]?.stringValue?.hasPrefix("http://127.0.0.1:\(port2)/media/media/") == true)
+            one.signal(SIGTERM)
+            #expect(await one.waitForExit() == 0)
+        }
+    }
+
+    @Test func expectContinueIsAnsweredBeforeTheBodyIsSent() async throws {
+        try await withServeEnv { env in
+            let p = try env.start(["images", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0"], in: env.images)
+            guard await p.waitForStdout(lines: 5), let port = listeningPort(p.stdout) else {
+                p.signal(SIGKILL)
+                Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
+                return
+            }
+            let sample = [UInt8](try #require(FileManager.default.contents(atPath: env.images + "/sample.jpg")))
+            let form = multipart(fields: [("id", "5")], files: [("image", "sample.jpg", "image/jpeg", sample)])
+            let c = try RawConnection(port: port)
+            c.send(Array("POST /photos HTTP/1.1\r\nHost: x\r\nContent-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\nExpect: 100-continue\r\n\r\n".utf8))
+            // The interim answer comes before any of the body was sent.
+            let interim = c.readResponse()
+            #expect(interim?.status == "HTTP/1.1 100 Continue")
+            c.send(form.body)
+            let final = c.readResponse()
+            #expect(final?.status == "HTTP/1.1 200 OK", "\(String(describing: final))")
+            c.close()
+            p.signal(SIGTERM)
+            #expect(await p.waitForExit() == 0)
         }
     }
 }

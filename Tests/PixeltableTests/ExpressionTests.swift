@@ -33,6 +33,18 @@ import Testing
         }
     }
 
+    @Test func tuplesAreListLiteralsAndParenthesesStillGroup() throws {
+        #expect(try eval("(32, 32)") == .json([32, 32]))
+        #expect(try eval("(a, a + 1,)") == .json([7, 8]))
+        #expect(try eval("(1,)") == .json([1]))
+        #expect(try eval("()") == .json([]))
+        #expect(try eval("(a + 1) * 2") == 16)
+        #expect(throws: ExpressionError.self) { try ExpressionParser.parse("(1, 2") }
+        // A stored tuple prints back as a list and binds the same way.
+        let syntax = try ExpressionParser.parse("title.upper() + string.format('{}', (1, 2))")
+        #expect(SyntaxCoding.display(syntax) { "#\($0)" }.contains("[1, 2]"))
+    }
+
     @Test func arithmeticFollowsPython() throws {
         #expect(try eval("a + 1") == .int(8))
         #expect(try eval("a / 2") == .float(3.5))

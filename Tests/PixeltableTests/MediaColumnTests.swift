@@ -29,8 +29,15 @@ import PixeltableTestSupport
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let jpg = try TestImages.write(TestImages.pattern(120, 80), as: .jpeg, to: dir)
             let png = try TestImages.write(TestImages.pattern(50, 100, mode: .rgba), as: .png, to: dir)
-            let r = try await t.insert([["id": 1, "photo": .string(jpg)], ["id": 2, "photo": .string("file://" + png)]])
-            #expect(r.rowCount == 2)
+            let webp = try TestImages.write(TestImages.pattern(64, 64, mode: .rgba), as: .webp, to: dir, name: "a b")
+            let r = try await t.insert([
+                ["id": 1, "photo": .string(jpg)], ["id": 2, "photo": .string("file://" + png)], ["id": 3, "photo": .string(webp)],
+            ])
+            #expect(r.rowCount == 3)
+            // A path with a space is stored as its percent-encoded file URL; WebP with alpha
+            // thumbnails as PNG.
+            #expect(r.rows[2]["photo"] == .media("file://" + dir + "/a%20b.webp"))
+            #expect(r.rows[2]["w"] == 64)
             // A referenced file stays where it is, as its file:// URL.
             #expect(r.rows[0]["photo"] == .media("file://" + jpg))
             #expect(r.rows[0]["w"] == 120)
@@ -56,13 +63,13 @@ import PixeltableTestSupport
             #expect(h.format == .jpeg && h.width == 32 && h.height == 21)
             let h2 = try ImageCodec.probe(file: try #require(MediaReference(parsing: thumb2).localPath))
             #expect(h2.format == .png && h2.width == 16 && h2.height == 32 && h2.mode == .rgba)
-            // 2 rows x (thumb, gray), nothing else.
-            #expect(mediaFiles(home).count == 4)
+            // 3 rows x (thumb, gray), nothing else.
+            #expect(mediaFiles(home).count == 6)
             // Stored values read back the same; properties work in where and select.
             let q = try await t.query().where("photo.width > 100").select(["id", "photo.height as h", "photo.mode as m"]).collect()
             #expect(q.rows.map(\.values) == [[1, 80, "RGB"]])
             let g = try await t.query().select(["gray.mode as m", "gray.size as s"]).orderBy(["id"]).collect()
-            #expect(g.rows.map(\.values) == [["L", .json([120, 80])], ["L", .json([50, 100])]])
+            #expect(g.rows.map(\.values) == [["L", .json([120, 80])], ["L", .json([50, 100])], ["L", .json([64, 64])]])
             // No temporary file is left behind by the write.
             #expect((try FileManager.default.contentsOfDirectory(atPath: home.path + "/tmp")).isEmpty)
         }
