@@ -144,6 +144,18 @@ private struct ServeEnv {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+    /// Starts `pxt serve args…` and waits for its startup lines; the process and its port, or
+    /// `nil` (the failure recorded) when it did not come up.
+    func serve(_ args: [String], in directory: String? = nil) async throws -> (PxtProcess, Int)? {
+        let p = try start(args, in: directory)
+        guard await p.waitForStdout(lines: 5), let port = listeningPort(p.stdout) else {
+            p.signal(SIGKILL)
+            Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
+            return nil
+        }
+        return (p, port)
+    }
 }
 
 private func withServeEnv(_ body: (ServeEnv) async throws -> Void) async throws {
@@ -593,12 +605,7 @@ private func listeningPort(_ text: String) -> Int? {
 
     @Test func theImageServiceExampleServesUploadsAndFiles() async throws {
         try await withServeEnv { env in
-            let p = try env.start(["images", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0"], in: env.images)
-            guard await p.waitForStdout(lines: 5), let port = listeningPort(p.stdout) else {
-                p.signal(SIGKILL)
-                Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
-                return
-            }
+            guard let (p, port) = try await env.serve(["images", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0"], in: env.images) else { return }
             let sample = [UInt8](try #require(FileManager.default.contents(atPath: env.images + "/sample.jpg")))
             let form = multipart(fields: [("id", "1"), ("tag", "beach")], files: [("image", "sample.jpg", "image/jpeg", sample)])
             var r = try await rawHTTP(port, "POST", "/photos", headers: ["Content-Type": form.contentType], body: form.body)
@@ -621,14 +628,11 @@ private func listeningPort(_ text: String) -> Int? {
             #expect(await p.waitForExit() == 0, "\(p.stderr)")
 
             // Single-endpoint mode takes --uploadfile-inputs.
-            let one = try env.start(
-                ["insert", "--table", "images/photos", "--path", "/up", "--inputs", "id", "--uploadfile-inputs", "image", "--outputs", "thumbnail", "--host", "127.0.0.1", "--port", "0"],
-                in: env.images)
-            guard await one.waitForStdout(lines: 5), let port2 = listeningPort(one.stdout) else {
-                one.signal(SIGKILL)
-                Issue.record("no startup lines: \(one.stdout) \(one.stderr)")
-                return
-            }
+            guard
+                let (one, port2) = try await env.serve(
+                    ["insert", "--table", "images/photos", "--path", "/up", "--inputs", "id", "--uploadfile-inputs", "image", "--outputs", "thumbnail", "--host", "127.0.0.1", "--port", "0"],
+                    in: env.images)
+            else { return }
             let f = multipart(fields: [("id", "3")], files: [("image", "sample.jpg", "image/jpeg", sample)])
             r = try await rawHTTP(port2, "POST", "/up", headers: ["Content-Type": f.contentType], body: f.body)
             #expect(r.status == 200, "\(r.text)")
@@ -640,12 +644,7 @@ private func listeningPort(_ text: String) -> Int? {
 
     @Test func expectContinueIsAnsweredBeforeTheBodyIsSent() async throws {
         try await withServeEnv { env in
-            let p = try env.start(["images", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0"], in: env.images)
-            guard await p.waitForStdout(lines: 5), let port = listeningPort(p.stdout) else {
-                p.signal(SIGKILL)
-                Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
-                return
-            }
+            guard let (p, port) = try await env.serve(["images", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0"], in: env.images) else { return }
             let sample = [UInt8](try #require(FileManager.default.contents(atPath: env.images + "/sample.jpg")))
             let form = multipart(fields: [("id", "5")], files: [("image", "sample.jpg", "image/jpeg", sample)])
             let c = try RawConnection(port: port)

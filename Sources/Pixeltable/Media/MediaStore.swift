@@ -91,15 +91,7 @@ public final class MediaStore: Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw PixeltableError(.storeUnavailable, "cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let ok = bytes.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
+        let ok = bytes.withUnsafeBytes { FileDescriptor.writeAll(fd, $0) }
         guard ok, !durable || fsync(fd) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(path)

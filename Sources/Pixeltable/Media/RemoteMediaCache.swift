@@ -181,15 +181,7 @@ private final class DownloadDelegate: HTTPClientResponseDelegate, @unchecked Sen
         guard received <= limit else {
             return loop.makeFailedFuture(MediaFetchError(url: url, message: "the file is over the \(limit)-byte limit", isRetryable: false))
         }
-        let ok = buffer.withUnsafeReadableBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
+        let ok = buffer.withUnsafeReadableBytes { FileDescriptor.writeAll(fd, $0) }
         return ok ? loop.makeSucceededVoidFuture() : loop.makeFailedFuture(MediaFetchError(url: url, message: "cannot write \(path): \(String(cString: strerror(errno)))", isRetryable: false))
     }
 

@@ -243,15 +243,8 @@ private final class PartSink {
     }
 
     private func write(_ raw: UnsafeRawBufferPointer) {
-        var off = 0
-        while off < raw.count {
-            let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = .storage("cannot write \(path ?? "an upload"): \(String(cString: strerror(errno)))")
-                return
-            }
-            off += n
+        if !FileDescriptor.writeAll(fd, raw) {
+            failure = .storage("cannot write \(path ?? "an upload"): \(String(cString: strerror(errno)))")
         }
     }
 
