@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Pixeltable
 import PixeltableServing
 import PixeltableTestSupport
@@ -107,7 +108,11 @@ import Testing
             let files = Router()
             files.get("/pics/cat.jpg") { _, _ in Response(status: .ok, headers: [.contentType: "image/jpeg"], body: .init(byteBuffer: ByteBuffer(bytes: original))) }
             let port = Mutex<Int?>(nil)
-            let app = Application(router: files, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { ch in port.withLock { $0 = ch.localAddress?.port } })
+            var quiet = Logger(label: "test-file-server")
+            quiet.logLevel = .critical
+            let app = Application(
+                router: files, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { ch in port.withLock { $0 = ch.localAddress?.port } }, logger: quiet)
             let remote = Task { try await app.runService() }
             defer { remote.cancel() }
             var p: Int? = nil
