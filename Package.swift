@@ -43,10 +43,19 @@ let package = Package(
                 .unsafeFlags(["-Xlinker", "-lz"]),
             ]
         ),
+        // The sentence-embedding model's kernels: matrix products through OpenBLAS (libopenblas-dev,
+        // its pthread build; the static link needs no Fortran runtime for sgemm) and the
+        // element-wise parts.
+        .target(
+            name: "CPxtBLAS",
+            // Optimized in every configuration: the tests run debug builds and embed text.
+            cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-O3"])],
+            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]
+        ),
         .target(
             name: "Pixeltable",
             dependencies: [
-                "CPxtShims", "CPxtMedia", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CPxtShims", "CPxtMedia", "CPxtBLAS", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -85,14 +85,18 @@ public enum ImageCodec {
 
     /// Reads the header of the image file at `path`.
     public static func probe(file path: String) throws(ImageCodecError) -> ImageHeader {
-        try MappedFile(path: path).withBytes { (b: UnsafeRawBufferPointer) throws(ImageCodecError) -> ImageHeader in try probe(b) }
+        try map(path, populate: false).withBytes { (b: UnsafeRawBufferPointer) throws(ImageCodecError) -> ImageHeader in try probe(b) }
     }
 
     /// Decodes the image file at `path`.
     public static func decode(file path: String, scaleDenominator: Int = 1) throws(ImageCodecError) -> PixelImage {
-        try MappedFile(path: path, populate: true).withBytes { (b: UnsafeRawBufferPointer) throws(ImageCodecError) -> PixelImage in
+        try map(path, populate: true).withBytes { (b: UnsafeRawBufferPointer) throws(ImageCodecError) -> PixelImage in
             try decode(b, scaleDenominator: scaleDenominator)
         }
+    }
+
+    private static func map(_ path: String, populate: Bool) throws(ImageCodecError) -> MappedFile {
+        do { return try MappedFile(path: path, populate: populate) } catch { throw ImageCodecError(.broken, error.message) }
     }
 
     private static func error(_ buffer: [CChar], unidentified: Bool) -> ImageCodecError {

@@ -12,16 +12,16 @@ final class MappedFile: @unchecked Sendable {
     ///
     /// - Parameter populate: Map every page up front (one call instead of a fault per page), for
     ///   a reader that will touch all of them, such as a decoder.
-    init(path: String, populate: Bool = false) throws(ImageCodecError) {
+    init(path: String, populate: Bool = false) throws(MappedFile.Failure) {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = errno == ENOENT ? "No such file or directory" : String(cString: strerror(errno))
-            throw ImageCodecError(.broken, "cannot open '\(path)': \(reason)")
+            throw Failure(message: "cannot open '\(path)': \(reason)")
         }
         defer { close(fd) }
         guard let info = FileInfo.of(descriptor: fd), info.isRegular else {
-            throw ImageCodecError(.broken, "'\(path)' is not a regular file")
+            throw Failure(message: "'\(path)' is not a regular file")
         }
         count = info.size
         if count == 0 {
@@ -29,8 +29,13 @@ final class MappedFile: @unchecked Sendable {
             return
         }
         let p = mmap(nil, count, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0)
-        guard let p, p != MAP_FAILED else { throw ImageCodecError(.broken, "cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        guard let p, p != MAP_FAILED else { throw Failure(message: "cannot read '\(path)': \(String(cString: strerror(errno)))") }
         base = p
+    }
+
+    /// Why a file could not be mapped.
+    struct Failure: Error, Sendable {
+        var message: String
     }
 
     deinit {

@@ -99,10 +99,29 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     public init() { pairs = [] }
 
     /// An object from ordered pairs; a repeated key keeps its first position and last value.
+    ///
+    /// Keys are checked for repeats through a hash table, so an object of many keys (a parsed
+    /// request body, a tokenizer's vocabulary) is built in linear time, not quadratic.
     public init(_ pairs: [(String, JSONValue)]) {
-        self.pairs = []
-        self.pairs.reserveCapacity(pairs.count)
-        for (k, v) in pairs { self[k] = v }
+        var out: [(key: String, value: JSONValue)] = []
+        out.reserveCapacity(pairs.count)
+        if pairs.count <= 8 {
+            for (k, v) in pairs {
+                if let i = out.firstIndex(where: { $0.key == k }) { out[i].value = v } else { out.append((k, v)) }
+            }
+        } else {
+            var position: [String: Int] = [:]
+            position.reserveCapacity(pairs.count)
+            for (k, v) in pairs {
+                if let i = position[k] {
+                    out[i].value = v
+                } else {
+                    position[k] = out.count
+                    out.append((k, v))
+                }
+            }
+        }
+        self.pairs = out
     }
 
     /// The keys in order.
@@ -137,7 +156,14 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.pairs.count == rhs.pairs.count else { return false }
         // Key order does not change what an object means.
-        for p in lhs.pairs where rhs[p.key] != p.value { return false }
+        if lhs.pairs.count <= 8 {
+            for p in lhs.pairs where rhs[p.key] != p.value { return false }
+            return true
+        }
+        var other: [String: JSONValue] = [:]
+        other.reserveCapacity(rhs.pairs.count)
+        for p in rhs.pairs { other[p.key] = p.value }
+        for p in lhs.pairs where other[p.key] != p.value { return false }
         return true
     }
 

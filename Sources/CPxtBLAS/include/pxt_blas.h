@@ -1,0 +1,42 @@
+#ifndef PXT_BLAS_H
+#define PXT_BLAS_H
+
+// Matrix products through OpenBLAS, behind plain functions so that Swift needs no CBLAS module
+// map and the static build links libopenblas.a (its pthread build, on every core).
+
+/// C = alpha * A * B' + beta * C, row-major: A is m x k, B is n x k (so B' is k x n), C is m x n.
+/// This is the shape of a linear layer with PyTorch's weight layout (out_features x in_features).
+void pxt_sgemm_nt(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/// C = alpha * A * B + beta * C, row-major: A is m x k, B is k x n.
+void pxt_sgemm_nn(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
+/// The number of threads OpenBLAS uses.
+int pxt_blas_threads(void);
+
+/// Sets the number of threads OpenBLAS uses.
+void pxt_blas_set_threads(int n);
+
+// The encoder's element-wise kernels. They are C, compiled with optimization even in debug
+// builds, so that the tests (which run debug builds) embed text in milliseconds, and so that
+// the compiler vectorizes them without bounds checks. Callers split rows across cores.
+
+/// Layer normalization of `rows` rows of `width` floats in place.
+void pxt_layer_norm(float *x, long rows, int width, const float *gamma, const float *beta, float eps);
+
+/// GELU with the error function, in place, over `count` floats.
+void pxt_gelu(float *x, long count);
+
+/// out[i] += x[i] for `count` floats.
+void pxt_add(float *out, const float *x, long count);
+
+/// Copies `bias` (`width` floats) into each of `rows` rows of `out`.
+void pxt_broadcast_rows(float *out, const float *bias, long rows, int width);
+
+/// Scaled dot-product attention for one sentence and one head. `qkv` holds, per token, the
+/// query, key and value projections side by side (3 * hidden floats); tokens `offset` to
+/// `offset + length` are the sentence. Writes the head's `hidden / heads` floats of each of the
+/// sentence's rows of `ctx` (hidden floats per row). `scores` has room for `length` floats.
+void pxt_attention(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scores);
+
+#endif
