@@ -8,6 +8,12 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+#if arch(x86_64)
+let hnswArchFlags = ["-mavx2", "-mfma"]
+#else
+let hnswArchFlags: [String] = []
+#endif
+
 let package = Package(
     name: "pxt",
     platforms: [.macOS(.v14)],
@@ -52,10 +58,18 @@ let package = Package(
             cSettings: [.unsafeFlags(["-Wall", "-Wextra", "-O3"])],
             linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("pthread"), .linkedLibrary("m")]
         ),
+        // Approximate nearest-neighbour search: hnswlib (libhnswlib-dev, header-only C++) behind
+        // a C surface that catches every C++ exception. Optimized in every configuration; AVX2
+        // on x86-64 (hnswlib picks its distance kernels at run time within what it was built for).
+        .target(
+            name: "CPxtHNSW",
+            cxxSettings: [.unsafeFlags(["-O3", "-Wall", "-Wno-unused-function", "-Wno-sign-compare", "-Wno-unused-variable"] + hnswArchFlags)],
+            linkerSettings: [.linkedLibrary("stdc++"), .linkedLibrary("pthread")]
+        ),
         .target(
             name: "Pixeltable",
             dependencies: [
-                "CPxtShims", "CPxtMedia", "CPxtBLAS", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CPxtShims", "CPxtMedia", "CPxtBLAS", "CPxtHNSW", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -39,4 +39,21 @@ void pxt_broadcast_rows(float *out, const float *bias, long rows, int width);
 /// sentence's rows of `ctx` (hidden floats per row). `scores` has room for `length` floats.
 void pxt_attention(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scores);
 
+// Exact vector search (an embedding index's search when no HNSW graph is used).
+
+#include <stdint.h>
+
+/// out[i] = dot(m[i], q) for the `rows` rows of `dim` floats of m (OpenBLAS sgemv, all cores).
+void pxt_matvec(const float *m, long rows, int dim, const float *q, float *out);
+
+/// out[j] = dot(m[slots[j]], q) for `n` chosen rows.
+void pxt_dot_rows(const float *m, int dim, const int32_t *slots, long n, const float *q, float *out);
+
+/// The `k` largest of `n` scores, largest first: their positions and values; entries whose
+/// `skip` byte is non-zero (deleted rows) are passed over (`skip` may be NULL). Returns how many.
+int pxt_top_k(const float *scores, const uint8_t *skip, long n, int k, int32_t *positions, float *values);
+
+/// The sum of `n` floats in one pass: the memory-bandwidth baseline of an exact search.
+float pxt_sum(const float *x, long n);
+
 #endif

@@ -160,7 +160,10 @@ extension Catalog {
             try CatalogState.bumpGeneration(db)
             return ordered.filter { $0.kind == .table }.map(\.id)
         }
-        for id in dropped { media.removeFiles(tableID: id) }
+        for id in dropped {
+            media.removeFiles(tableID: id)
+            vectorIndexes.forget(storageID: id)
+        }
     }
 
     static func viewDepth(_ s: CatalogState, _ t: TableSnapshot) -> Int {

@@ -54,7 +54,7 @@ extension Catalog {
     ) async throws(PixeltableError) -> Table {
         let p = try CatalogPath(path)
         guard !p.isRoot else { throw PixeltableError(.invalidPath, "a table needs a name") }
-        let schema = try Self.buildSchema(columns: columns, primaryKey: primaryKey, comment: comment, functions: functions, path: p)
+        let schema = try Self.buildSchema(columns: columns, primaryKey: primaryKey, comment: comment, functions: functions, path: p, checkContext: functionContext)
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let created: (String, CatalogPath) = try await write { db, s in
             if let existing = s.entry(p) {
@@ -91,7 +91,9 @@ extension Catalog {
     }
 
     /// Validates column specs and assigns ids: stored columns first, then computed ones in order.
-    static func buildSchema(columns: [ColumnSpec], primaryKey: [String], comment: String?, functions: FunctionRegistry, path: CatalogPath) throws(PixeltableError) -> TableSchema {
+    static func buildSchema(
+        columns: [ColumnSpec], primaryKey: [String], comment: String?, functions: FunctionRegistry, path: CatalogPath, checkContext: FunctionContext? = nil
+    ) throws(PixeltableError) -> TableSchema {
         var schema = TableSchema()
         schema.comment = comment
         var seen = Set<String>()
@@ -124,7 +126,7 @@ extension Catalog {
         }
         schema.primaryKey = primaryKey.compactMap { k in schema.columns.first { $0.name == k }?.id }
         for c in columns where c.expression != nil {
-            let rec = try compileComputed(c, id: nextID, schema: schema, functions: functions, path: path, version: 0)
+            let rec = try compileComputed(c, id: nextID, schema: schema, functions: functions, path: path, version: 0, checkContext: checkContext)
             schema.columns.append(rec)
             nextID += 1
         }
@@ -143,11 +145,14 @@ extension Catalog {
     }
 
     /// Binds a computed column's expression against `schema` and returns its record.
-    static func compileComputed(_ c: ColumnSpec, id: Int, schema: TableSchema, functions: FunctionRegistry, path: CatalogPath, version: Int) throws(PixeltableError) -> ColumnRecord {
+    static func compileComputed(
+        _ c: ColumnSpec, id: Int, schema: TableSchema, functions: FunctionRegistry, path: CatalogPath, version: Int, checkContext: FunctionContext? = nil
+    ) throws(PixeltableError) -> ColumnRecord {
         guard let text = c.expression else { throw PixeltableError(.internalError, "not a computed column") }
-        let scope = ExpressionScope(
+        var scope = ExpressionScope(
             columns: schema.columns.filter { !$0.isHidden }.map { .init(id: $0.id, name: $0.name, type: $0.type, isComputed: $0.isComputed) },
             functions: functions)
+        scope.checkContext = checkContext
         let typed: TypedExpr
         let stored: Syntax
         do {
@@ -239,7 +244,10 @@ extension Catalog {
             return ordered
         }
         // The rows went with the transaction; their stored files follow.
-        for x in dropped where x.kind == .table { media.removeFiles(tableID: x.id) }
+        for x in dropped where x.kind == .table {
+            media.removeFiles(tableID: x.id)
+            vectorIndexes.forget(storageID: x.id)
+        }
         return dropped.map(\.path)
     }
 }

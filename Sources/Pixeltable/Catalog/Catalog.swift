@@ -22,8 +22,13 @@ public final class Catalog: Sendable {
     public let home: HomeDirectory
     /// The functions expressions can call; register your own here.
     public let functions: FunctionRegistry
+
+    /// What functions see of this catalog: its home (models) and media.
+    public var functionContext: FunctionContext { FunctionContext(media: media) }
     /// The home's media files: stored, temporary and cached.
     public let media: MediaStore
+    /// The embedding indexes' vectors in memory and their saved HNSW graphs.
+    public let vectorIndexes: VectorIndexes
     let pool: DatabasePool
     let committer: GroupCommitter
     /// Raw read-only connections for point lookups (see ``RawReadPool``).
@@ -38,6 +43,7 @@ public final class Catalog: Sendable {
         self.functions = functions
         self.media = MediaStore(home: home)
         self.pool = pool
+        self.vectorIndexes = VectorIndexes(directory: home.path + "/indexes", reads: pool)
         self.committer = GroupCommitter(pool: pool, maxBatch: maxWriteBatch)
         self.rawReads = RawReadPool(path: home.databasePath)
     }

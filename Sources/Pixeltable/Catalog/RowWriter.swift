@@ -106,14 +106,18 @@ struct RowWriter {
         for c in columns where c.expr == nil {
             throw PixeltableError(.invalidState, c.bindError ?? "computed column '\(c.name)' cannot be evaluated")
         }
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, media: snap.media)
+        let evaluator = ExpressionEvaluator(media: snap.media)
         var errors = 0
-        for i in rows.indices {
-            for c in columns {
-                do {
-                    rows[i].values[c.id] = try evaluator.evaluate(c.expr!, rows[i])
+        // Column by column, so that a function that runs batches (a model) sees every row of
+        // the write at once; columns are in dependency order, so each sees the ones before it.
+        for c in columns {
+            let results = evaluate(c.expr!, rows, evaluator)
+            for i in rows.indices {
+                switch results[i] {
+                case .success(let v):
+                    rows[i].values[c.id] = v
                     rows[i].setError(c.id, type: nil, message: nil)
-                } catch {
+                case .failure(let error):
                     if (override ?? c.record.onError) == .abort {
                         throw PixeltableError(
                             .unsupportedOperation,
@@ -126,6 +130,34 @@ struct RowWriter {
             }
         }
         return errors
+    }
+
+    /// `e` for every row: in one ``ExpressionFunction/batch`` call when `e` calls a batching
+    /// function, else row by row.
+    func evaluate(_ e: TypedExpr, _ rows: [Prepared], _ evaluator: ExpressionEvaluator) -> [Result<Value, FunctionError>] {
+        guard case .call(let f, let args) = e.node, let batch = f.batch, rows.count > 0 else {
+            return rows.map { r in Result { () throws(FunctionError) -> Value in try evaluator.evaluate(e, r) } }
+        }
+        var out = [Result<Value, FunctionError>](repeating: .success(.null), count: rows.count)
+        var pending: [Int] = []
+        var calls: [[Value]] = []
+        for (i, r) in rows.enumerated() {
+            do {
+                if let values = try evaluator.arguments(f, args, r) {
+                    pending.append(i)
+                    calls.append(values)
+                }
+            } catch {
+                out[i] = .failure(error)
+            }
+        }
+        if !calls.isEmpty {
+            let results = batch(evaluator.context, calls)
+            for (k, i) in pending.enumerated() {
+                out[i] = k < results.count ? results[k] : .failure(FunctionError("RuntimeError", "\(f.name) returned too few results"))
+            }
+        }
+        return out
     }
 
     // MARK: SQL
@@ -209,7 +241,7 @@ struct RowWriter {
         let cols = columns.map { names in names.compactMap { snap.byName[$0] } } ?? snap.columns
         let names = columns == nil ? snap.columnNames : cols.map { $0.name }
         let unstored = columns == nil ? snap.unstoredColumns : cols.filter { !$0.record.stored }.sorted { $0.id < $1.id }
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, media: snap.media)
+        let evaluator = ExpressionEvaluator(media: snap.media)
         return rows.map { r in
             var ctx = r
             for c in unstored {

@@ -100,7 +100,8 @@ extension Table {
         }
         var spec = ColumnSpec.computed(name, expression, stored: stored, onError: onError, comment: comment)
         spec.type = type
-        let rec = try Catalog.compileComputed(spec, id: nextCol, schema: schema, functions: functions, path: snap.path, version: version)
+        let rec = try Catalog.compileComputed(
+            spec, id: nextCol, schema: schema, functions: functions, path: snap.path, version: version, checkContext: FunctionContext(media: snap.media))
         nextCol += 1
         schema.columns.append(rec)
         var errors = 0
@@ -254,15 +255,17 @@ extension Table {
             }
             var rec = try Catalog.compileComputed(
                 .computed("_emb_\(chosen)", call, stored: true, onError: .ignore), id: nextCol, schema: schema, functions: functions, path: snap.path,
-                version: version)
+                version: version, checkContext: FunctionContext(media: snap.media))
             guard rec.type.kind == .array else {
                 throw PixeltableError(.invalidType, "embedding '\(embedding)' for column '\(c.name)' does not produce an array")
             }
             rec.isHidden = true
             nextCol += 1
             schema.columns.append(rec)
-            schema.indexes.append(IndexRecord(name: chosen, columnID: c.id, kind: .embedding, metric: metric, embedding: embedding, vectorColumnID: rec.id, versionAdded: version))
+            let index = IndexRecord(name: chosen, columnID: c.id, kind: .embedding, metric: metric, embedding: embedding, vectorColumnID: rec.id, versionAdded: version)
+            schema.indexes.append(index)
             try StoreDDL.addColumn(db, tableID: snap.id, column: rec)
+            try StoreDDL.createIndex(db, tableID: snap.id, schema: schema, index: index)
             let errors = try Self.fill(db, snap: snap, schema: schema, columnIDs: [rec.id], functions: functions, version: version)
             return ("Added: index \(chosen)", VersionCounts(errors: errors))
         }
@@ -288,6 +291,9 @@ extension Table {
 
     /// Drops an index by name.
     public func dropIndex(_ name: String) async throws(PixeltableError) {
+        let existing = try await snapshot()
+        let vector = existing.storageSchema.indexes.first { $0.name == name }?.vectorColumnID
+        defer { if let vector { catalog.vectorIndexes.forget(storageID: existing.storageID, vectorColumn: "c\(vector)") } }
         _ = try await changeSchema { schema, snap, db, _, _ in
             guard let idx = schema.indexes.first(where: { $0.name == name }) else {
                 throw PixeltableError(.indexNotFound, "Index '\(name)' does not exist on table '\(snap.path)'")

@@ -64,8 +64,6 @@ final class TableSnapshot: Sendable {
     let columnNames: [String]
     /// User columns computed when read.
     let unstoredColumns: [ColumnInfo]
-    /// Where `similarity()` finds stored embeddings.
-    let embeddingSource: IndexEmbeddings
     /// Where media references resolve to files, and where written media go.
     let media: MediaStore?
     /// Stored columns of media types, whose values are files.
@@ -117,10 +115,18 @@ final class TableSnapshot: Sendable {
                 scopeColumns.append(.init(id: rec.id, name: rec.name, type: rec.type, isComputed: rec.isComputed))
             }
             for idx in storageSchema.indexes where idx.kind == .embedding && idx.vectorColumnID == rec.id {
+                // The query is embedded with the same call as the rows, so its other arguments
+                // must be literals (`model_id='...'`).
                 if let e = info.expr, case .call(let f, let args) = e.node {
-                    var dims: Int64? = nil
-                    if args.count > 1, case .literal(.int(let d)) = args[1].node { dims = d }
-                    embeddingIndexes.append(.init(name: idx.name, columnID: idx.columnID, embed: f, dims: dims))
+                    let rest = args.dropFirst().compactMap { a -> Value? in
+                        if case .literal(let v) = a.node { return v }
+                        return nil
+                    }
+                    guard rest.count == args.count - 1 else { continue }
+                    embeddingIndexes.append(
+                        .init(
+                            name: idx.name, columnID: idx.columnID, vectorColumnID: rec.id, embed: f, arguments: rest,
+                            metric: VectorMetric(rawValue: idx.metric ?? "cosine") ?? .cosine))
                 }
             }
         }
@@ -137,11 +143,6 @@ final class TableSnapshot: Sendable {
         writableColumns = columns.filter { !$0.isComputed }
         columnNames = columns.map { $0.name }
         unstoredColumns = columns.filter { !$0.record.stored }.sorted { $0.id < $1.id }
-        var vectors: [String: Int] = [:]
-        for idx in storageSchema.indexes where idx.kind == .embedding {
-            if let v = idx.vectorColumnID { vectors[idx.name] = v }
-        }
-        embeddingSource = IndexEmbeddings(vectorColumns: vectors)
         let stored = allColumns.filter { $0.record.stored }
         storedColumns = stored
         mediaColumns = stored.filter { $0.type.isMedia }

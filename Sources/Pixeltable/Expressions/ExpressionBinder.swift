@@ -12,10 +12,18 @@ public struct ExpressionScope: Sendable {
 
     /// An embedding index an expression can search through `col.similarity(x)`.
     public struct EmbeddingIndex: Sendable {
+        /// The index's name.
         public var name: String
+        /// The indexed column.
         public var columnID: Int
+        /// The hidden column holding the row's vectors.
+        public var vectorColumnID: Int
+        /// The embedding function; a query value is embedded with it.
         public var embed: ExpressionFunction
-        public var dims: Int64?
+        /// Its arguments after the embedded value (`model_id=...`), all literals.
+        public var arguments: [Value]
+        /// How vectors are compared.
+        public var metric: VectorMetric
     }
 
     var byName: [String: Column] = [:]
@@ -24,6 +32,10 @@ public struct ExpressionScope: Sendable {
     var parameters: [String: ColumnType]?
     var functions: FunctionRegistry
     var embeddingIndexes: [EmbeddingIndex] = []
+    /// Where functions check their literal arguments when an expression is created (a model
+    /// that is not installed fails then, naming what was searched); `nil` skips the checks, so
+    /// that stored expressions always bind and their rows get per-cell errors instead.
+    var checkContext: FunctionContext? = nil
 
     /// A scope over the given columns.
     init(columns: [Column], parameters: [String: ColumnType]? = nil, functions: FunctionRegistry, embeddingIndexes: [EmbeddingIndex] = []) {
@@ -334,6 +346,13 @@ struct ExpressionBinder {
             }
         }
         final += extra
+        if let check = f.check, let context = scope.checkContext {
+            let literals: [Value?] = final.map { e in
+                if case .literal(let v) = e.node { return v }
+                return nil
+            }
+            if let problem = check(context, literals) { throw error("\(f.name)(): \(problem)", s) }
+        }
         // The stored form names the function fully, so that it resolves the same way later.
         let storedCallee: Syntax
         let storedArgs: [Syntax]
@@ -392,11 +411,14 @@ struct ExpressionBinder {
         }
         if candidates.count > 1 { throw error("column has several embedding indexes; pass idx='name'", s) }
         let (q, qs) = try bindNode(args[0])
+        if !q.columnIDs.isEmpty {
+            throw error("similarity() compares with a value or a parameter, not with another column", args[0])
+        }
         guard idx.embed.parameters.first?.type.accepts(q.type) ?? false else {
             throw error("similarity() query must be \(idx.embed.parameters.first?.type.description ?? "?"), not \(q.type.baseDescription)", args[0])
         }
         let stored = Syntax(.call(Syntax(.member(receiverSyntax, "similarity"), at: s.offset), [qs], [.init(name: "idx", value: Syntax(.literal(.string(idx.name)), at: s.offset))]), at: s.offset)
-        return (TypedExpr(.similarity(column: id, index: idx.name, query: q, embed: idx.embed, dims: idx.dims), ColumnType(.float, nullable: true)), stored)
+        return (TypedExpr(.similarity(column: id, index: idx, query: q), ColumnType(.float, nullable: true)), stored)
     }
 }
 

@@ -32,18 +32,15 @@ public struct RowContext: Sendable {
     }
 }
 
-/// Supplies embeddings of stored rows for `similarity()`; implemented by the query executor.
-protocol EmbeddingSource: Sendable {
-    func embedding(index: String, row: RowContext) -> [Float]?
-}
-
 /// Evaluates typed expressions with Python's semantics and SQL's three-valued logic for null.
 struct ExpressionEvaluator: Sendable {
-    var embeddings: (any EmbeddingSource)? = nil
     /// Query-embedding cache: a query's `similarity(:q)` embeds `:q` once, not once per row.
     var queryEmbeddings: QueryEmbeddingCache? = nil
     /// Where media references are resolved to files (remote ones fetched into the file cache).
     var media: MediaStore? = nil
+
+    /// What functions see of the catalog.
+    var context: FunctionContext { FunctionContext(media: media) }
 
     func evaluate(_ e: TypedExpr, _ row: RowContext) throws(FunctionError) -> Value {
         switch e.node {
@@ -104,30 +101,8 @@ struct ExpressionEvaluator: Sendable {
             let found = items.contains { Self.compareValues(v, $0) == 0 }
             return .bool(found != negated)
         case .call(let f, let args):
-            var values: [Value] = []
-            values.reserveCapacity(args.count)
-            for (i, a) in args.enumerated() {
-                var v = try evaluate(a, row)
-                if v.isNull {
-                    if f.propagatesNull { return .null }
-                } else if i < f.parameters.count, f.parameters[i].type == .kind(.image) {
-                    v = try image(v, f, i)
-                } else if i < f.parameters.count, let target = f.parameters[i].type.conversionTarget, target.kind != v.inferredType.kind {
-                    switch target.coerce(v) {
-                    case .success(let c): v = c
-                    case .failure(let err):
-                        throw FunctionError("TypeError", "\(f.name)() argument '\(f.parameters[i].name)': \(err.message)")
-                    }
-                }
-                values.append(v)
-            }
-            do {
-                return try f.implementation(values)
-            } catch let e as FunctionError {
-                throw e
-            } catch {
-                throw FunctionError(String(describing: type(of: error)), String(describing: error))
-            }
+            guard let values = try arguments(f, args, row) else { return .null }
+            return try f.call(context, values)
         case .cast(let x, let t):
             let v = try evaluate(x, row)
             if v.isNull { return .null }
@@ -140,13 +115,36 @@ struct ExpressionEvaluator: Sendable {
             var o = JSONObject()
             for (k, v) in entries { o[k] = try evaluate(v, row).json }
             return .json(.object(o))
-        case .similarity(_, let index, let query, let embed, let dims):
+        case .similarity(_, let index, let query):
             let q = try evaluate(query, row)
             if q.isNull { return .null }
-            let qv = try (queryEmbeddings ?? QueryEmbeddingCache()).embedding(for: q, embed: embed, dims: dims)
-            guard let rv = embeddings?.embedding(index: index, row: row), rv.count == qv.count else { return .null }
-            return .float(Double(EmbeddingFunctions.cosine(rv, qv)))
+            let qv = try (queryEmbeddings ?? QueryEmbeddingCache()).embedding(for: q, index: index, context: context)
+            guard case .array(let a) = row.value(index.vectorColumnID), let rv = a.floats, rv.count == qv.count else { return .null }
+            return .float(Double(index.metric.score(rv, qv)))
         }
+    }
+
+    /// A call's arguments, evaluated and converted to the declared types; `nil` when a null
+    /// argument makes the call null.
+    func arguments(_ f: ExpressionFunction, _ args: [TypedExpr], _ row: RowContext) throws(FunctionError) -> [Value]? {
+        var values: [Value] = []
+        values.reserveCapacity(args.count)
+        for (i, a) in args.enumerated() {
+            var v = try evaluate(a, row)
+            if v.isNull {
+                if f.propagatesNull { return nil }
+            } else if i < f.parameters.count, f.parameters[i].type == .kind(.image) {
+                v = try image(v, f, i)
+            } else if i < f.parameters.count, let target = f.parameters[i].type.conversionTarget, target.kind != v.inferredType.kind {
+                switch target.coerce(v) {
+                case .success(let c): v = c
+                case .failure(let err):
+                    throw FunctionError("TypeError", "\(f.name)() argument '\(f.parameters[i].name)': \(err.message)")
+                }
+            }
+            values.append(v)
+        }
+        return values
     }
 
     /// An image argument: a stored reference becomes the image in its file (a remote file is
@@ -370,16 +368,16 @@ struct ExpressionEvaluator: Sendable {
 
 /// Remembers the embedding of a query value, so a similarity search embeds it once.
 final class QueryEmbeddingCache: Sendable {
-    private let cache = Mutex<[Value: [Float]]>([:])
+    private let cache = Mutex<[[Value]: [Float]]>([:])
 
-    func embedding(for q: Value, embed: ExpressionFunction, dims: Int64?) throws(FunctionError) -> [Float] {
-        if let hit = cache.withLock({ $0[q] }) { return hit }
-        var args: [Value] = [q]
-        if embed.parameters.count > 1 { args.append(dims.map { .int($0) } ?? embed.parameters[1].defaultValue ?? .null) }
-        let v: Value
-        do { v = try embed.implementation(args) } catch let e as FunctionError { throw e } catch { throw FunctionError("ValueError", "\(error)") }
+    func embedding(for q: Value, index: ExpressionScope.EmbeddingIndex, context: FunctionContext) throws(FunctionError) -> [Float] {
+        let key = [Value.string(index.name), q]
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        var q = q
+        if let target = index.embed.parameters.first?.type.conversionTarget, target.kind != q.inferredType.kind, case .success(let c) = target.coerce(q) { q = c }
+        let v = try index.embed.call(context, [q] + index.arguments)
         guard case .array(let a) = v, let f = a.floats else { throw FunctionError("TypeError", "embedding function did not return an array") }
-        cache.withLock { if $0.count < 64 { $0[q] = f } }
+        cache.withLock { if $0.count < 64 { $0[key] = f } }
         return f
     }
 }

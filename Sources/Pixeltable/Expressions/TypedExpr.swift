@@ -21,7 +21,7 @@ public struct TypedExpr: Sendable {
         case list([TypedExpr])
         case dict([(String, TypedExpr)])
         /// Similarity of a column's embedding (through an embedding index) to a query value.
-        case similarity(column: Int, index: String, query: TypedExpr, embed: ExpressionFunction, dims: Int64?)
+        case similarity(column: Int, index: ExpressionScope.EmbeddingIndex, query: TypedExpr)
     }
 
     /// The result type.
@@ -39,7 +39,7 @@ public struct TypedExpr: Sendable {
         visit { e in
             switch e.node {
             case .column(let id), .property(let id, _): out.insert(id)
-            case .similarity(let id, _, _, _, _): out.insert(id)
+            case .similarity(let id, _, _): out.insert(id)
             default: break
             }
         }
@@ -76,7 +76,7 @@ public struct TypedExpr: Sendable {
             b.visit(f)
         case .call(_, let args), .list(let args): for a in args { a.visit(f) }
         case .dict(let entries): for (_, e) in entries { e.visit(f) }
-        case .similarity(_, _, let q, _, _): q.visit(f)
+        case .similarity(_, _, let q): q.visit(f)
         }
     }
 }

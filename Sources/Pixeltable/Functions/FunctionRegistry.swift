@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// What a function parameter accepts.
@@ -108,6 +109,26 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(type): \(message)" }
 }
 
+/// What a function may need from the catalog it runs in: where models and media are.
+public struct FunctionContext: Sendable {
+    /// The home directory (models are looked up in its `models/`), if known.
+    public var home: HomeDirectory?
+    /// The home's media files.
+    public var media: MediaStore?
+    /// The environment the catalog was opened with (provider credentials and endpoints).
+    public var environment: [String: String]
+
+    /// The process's environment, read once.
+    public static let processEnvironment = ProcessInfo.processInfo.environment
+
+    /// A context.
+    public init(home: HomeDirectory? = nil, media: MediaStore? = nil, environment: [String: String] = FunctionContext.processEnvironment) {
+        self.home = home ?? media?.home
+        self.media = media
+        self.environment = environment
+    }
+}
+
 /// A function callable from expressions, e.g. `string.upper`.
 public struct ExpressionFunction: Sendable {
     /// The qualified name, `namespace.name`.
@@ -127,6 +148,27 @@ public struct ExpressionFunction: Sendable {
     public let isProperty: Bool
     /// The implementation; arguments arrive converted to the declared types.
     public let implementation: @Sendable ([Value]) throws -> Value
+    /// An implementation that needs the catalog's context (models, media), used instead of
+    /// `implementation` when set.
+    public var contextual: (@Sendable (FunctionContext, [Value]) throws -> Value)? = nil
+    /// Evaluates many calls at once (a model runs a batch of rows in one pass); one result per
+    /// argument list, in order. Used by writes and index builds when set.
+    public var batch: (@Sendable (FunctionContext, [[Value]]) -> [Result<Value, FunctionError>])? = nil
+    /// Checks literal arguments when an expression is created (a model that is not installed),
+    /// returning what is wrong; `nil` entries are arguments that are not literals.
+    public var check: (@Sendable (FunctionContext, [Value?]) -> String?)? = nil
+
+    /// Calls the function with converted arguments.
+    public func call(_ context: FunctionContext, _ args: [Value]) throws(FunctionError) -> Value {
+        do {
+            if let contextual { return try contextual(context, args) }
+            return try implementation(args)
+        } catch let e as FunctionError {
+            throw e
+        } catch {
+            throw FunctionError(String(describing: type(of: error)), String(describing: error))
+        }
+    }
 
     /// A function with a fixed result type.
     public init(

@@ -176,13 +176,7 @@ final class BertEncoder: Sendable {
                 let inv = 1 / Float(max(1, n))
                 for j in 0..<h { v[j] *= inv }
             }
-            if config.normalizes {
-                var norm: Float = 0
-                for j in 0..<h { norm += v[j] * v[j] }
-                norm = norm.squareRoot()
-                if norm > 1e-12 { for j in 0..<h { v[j] /= norm } }
-            }
-            out.append(v)
+            out.append(config.normalizes ? TensorOps.normalized(v) : v)
         }
         return out
     }

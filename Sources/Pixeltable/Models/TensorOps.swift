@@ -63,4 +63,12 @@ enum TensorOps {
     static func gelu(_ x: SharedFloats, count: Int) {
         parallelRows(count, minimumPerChunk: 16384) { r in pxt_gelu(x.base + r.lowerBound, r.count) }
     }
+
+    /// `v` divided by its Euclidean length (by 1e-12 at least, as PyTorch's `F.normalize`).
+    static func normalized(_ v: [Float]) -> [Float] {
+        var norm: Float = 0
+        for x in v { norm += x * x }
+        let d = max(norm.squareRoot(), 1e-12)
+        return v.map { $0 / d }
+    }
 }

@@ -3,7 +3,7 @@ extension ModuleFile {
     /// type-checked first, so a typo fails here with its file, line and column.
     public func plan(_ catalog: Catalog) async throws(PixeltableError) -> SchemaPlan {
         let state = try await catalog.currentState()
-        let virtual = try validate(state, functions: catalog.functions)
+        let virtual = try validate(state, functions: catalog.functions, context: catalog.functionContext)
         var entries: [SchemaPlan.Entry] = []
         var steps: [SchemaPlan.Step] = []
 

@@ -12,14 +12,14 @@ struct VirtualCatalog {
 extension ModuleFile {
     /// Type-checks the whole file against the declarations and the existing catalog, reporting
     /// the first error with its file, line and column.
-    func validate(_ state: CatalogState, functions: FunctionRegistry) throws(PixeltableError) -> VirtualCatalog {
+    func validate(_ state: CatalogState, functions: FunctionRegistry, context: FunctionContext? = nil) throws(PixeltableError) -> VirtualCatalog {
         var v = VirtualCatalog()
         var declared = Set<CatalogPath>()
         for t in tables {
             guard declared.insert(t.path).inserted else {
                 throw PixeltableError(.invalidConfiguration, "\(t.location): '\(t.path)' is declared twice")
             }
-            v.snapshots[t.path] = try virtualTable(t, functions: functions)
+            v.snapshots[t.path] = try virtualTable(t, functions: functions, context: context)
         }
         for view in views {
             guard declared.insert(view.path).inserted else {
@@ -70,7 +70,7 @@ extension ModuleFile {
     }
 
     /// A table as declared, with its computed columns bound in order.
-    func virtualTable(_ t: TableDecl, functions: FunctionRegistry) throws(PixeltableError) -> TableSnapshot {
+    func virtualTable(_ t: TableDecl, functions: FunctionRegistry, context: FunctionContext?) throws(PixeltableError) -> TableSnapshot {
         var names = Set<String>()
         for c in t.columns where !names.insert(c.name).inserted {
             throw PixeltableError(.invalidConfiguration, "\(c.location): duplicate column '\(c.name)' in table '\(t.path)'")
@@ -118,7 +118,7 @@ extension ModuleFile {
         }
         var schema: TableSchema
         do {
-            schema = try Catalog.buildSchema(columns: specs, primaryKey: t.primaryKey, comment: t.comment, functions: functions, path: t.path)
+            schema = try Catalog.buildSchema(columns: specs, primaryKey: t.primaryKey, comment: t.comment, functions: functions, path: t.path, checkContext: context)
         } catch {
             throw PixeltableError(error.code, "\(t.location): \(error.message)")
         }
@@ -141,7 +141,8 @@ extension ModuleFile {
             let name = i.name ?? "\(i.column)_embedding"
             do throws(PixeltableError) {
                 let call = try Table.embeddingCall(i.embedding, column: i.column)
-                var rec = try Catalog.compileComputed(.computed("_emb_\(name)", call, onError: .ignore), id: nextID, schema: schema, functions: functions, path: t.path, version: 0)
+                var rec = try Catalog.compileComputed(
+                    .computed("_emb_\(name)", call, onError: .ignore), id: nextID, schema: schema, functions: functions, path: t.path, version: 0, checkContext: context)
                 guard rec.type.kind == .array else {
                     throw PixeltableError(.invalidType, "embedding '\(i.embedding)' does not produce an array")
                 }

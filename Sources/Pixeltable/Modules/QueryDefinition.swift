@@ -290,7 +290,7 @@ public final class CompiledQuery: Sendable {
         return try await table.catalog.read { db, s in
             var p = plan
             p.snapshot = try Self.currentSnapshot(s, t, plan.snapshot)
-            return try QueryExecutor.run(db, p)
+            return try QueryExecutor.run(db, p, vectors: t.catalog.vectorIndexes)
         }
     }
 
@@ -323,7 +323,7 @@ public final class CompiledQuery: Sendable {
         return try table.catalog.readNow { db, s in
             var p = plan
             p.snapshot = try Self.currentSnapshot(s, t, plan.snapshot)
-            return try QueryExecutor.run(db, p)
+            return try QueryExecutor.run(db, p, vectors: t.catalog.vectorIndexes)
         }
     }
 

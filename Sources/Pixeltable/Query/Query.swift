@@ -61,7 +61,7 @@ public struct Query: Sendable {
                 plan.snapshot = try TableHistory.snapshot(db, snap, asOf: v, functions: q.table.catalog.functions)
                 plan = try q.plan(plan.snapshot, db: db, asOf: v)
             }
-            return try QueryExecutor.run(db, plan)
+            return try QueryExecutor.run(db, plan, vectors: q.table.catalog.vectorIndexes)
         }
     }
 

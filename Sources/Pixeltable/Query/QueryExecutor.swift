@@ -19,16 +19,6 @@ struct ScannedRow {
     var context: RowContext
 }
 
-/// Supplies stored embedding vectors to `similarity()` from a row's hidden vector column.
-struct IndexEmbeddings: EmbeddingSource {
-    let vectorColumns: [String: Int]
-
-    func embedding(index: String, row: RowContext) -> [Float]? {
-        guard let id = vectorColumns[index], case .array(let a) = row.value(id) else { return nil }
-        return a.floats
-    }
-}
-
 /// Runs queries: SQL for what SQLite evaluates exactly (visibility, filters, order, limit),
 /// the engine's evaluator for the rest.
 enum QueryExecutor {
@@ -48,9 +38,9 @@ enum QueryExecutor {
                 case .column(let id): addColumn(id)
                 case .property(let id, let p):
                     if p == .errortype || p == .errormsg { n.errorCells.insert(id) } else { addColumn(id) }
-                case .similarity(let id, let index, _, _, _):
+                case .similarity(let id, let index, _):
                     addColumn(id)
-                    if let vid = snap.storageSchema.indexes.first(where: { $0.name == index })?.vectorColumnID { addColumn(vid) }
+                    addColumn(index.vectorColumnID)
                 default: break
                 }
             }
@@ -77,11 +67,12 @@ enum QueryExecutor {
     static func scan(
         _ db: Database, _ snap: TableSnapshot, asOf: Int?, filters: [TypedExpr], needs extra: [TypedExpr],
         loadAll: Bool, parameters: [String: Value], orderBy: [(TypedExpr, Bool)] = [], limit: Int? = nil,
-        queryEmbeddings: QueryEmbeddingCache? = nil
+        queryEmbeddings: QueryEmbeddingCache? = nil, rowids: [Int64]? = nil
     ) throws -> [ScannedRow] {
         let compiler = SQLCompiler(snapshot: snap)
         var sqlWhere: [String] = [visibility(asOf)]
         var args: [DatabaseValue] = []
+        if let rowids { sqlWhere.append("_rowid IN (\(rowids.map(String.init).joined(separator: ",")))") }
         var residual: [TypedExpr] = []
         for f in filters {
             if let frag = compiler.compile(f) {
@@ -118,7 +109,7 @@ enum QueryExecutor {
         if let limit, residual.isEmpty, sortedInSQL { sql += " LIMIT \(limit)" }
 
         let unstored = snap.allColumns.filter { need.unstored.contains($0.id) }.sorted { $0.id < $1.id }
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: queryEmbeddings, media: snap.media)
+        let evaluator = ExpressionEvaluator(queryEmbeddings: queryEmbeddings, media: snap.media)
         var out: [ScannedRow] = []
         let statement = try db.cachedStatement(sql: sql)
         let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(args))
@@ -180,16 +171,29 @@ enum QueryExecutor {
         return out
     }
 
-    static func embeddingSource(_ snap: TableSnapshot) -> IndexEmbeddings { snap.embeddingSource }
-
     /// Runs a plan and evaluates its select list.
-    static func run(_ db: Database, _ plan: QueryPlan) throws -> QueryResult {
+    ///
+    /// A nearest-neighbour query (ordered by `similarity()` first, with a limit) is answered
+    /// by its embedding index when `vectors` is given (``nearestRows(_:_:_:_:)``).
+    static func run(_ db: Database, _ plan: QueryPlan, vectors: VectorIndexes? = nil) throws -> QueryResult {
+        var plan = plan
+        // Pixeltable orders an l2 index by distance whichever direction is asked (its
+        // order_by_clause ignores it): nearest first, which is descending `similarity()`.
+        plan.orderBy = plan.orderBy.map { key in
+            if case .similarity(_, let index, _) = key.0.node, index.metric == .l2 { return (key.0, false) }
+            return key
+        }
         let snap = plan.snapshot
         let cache = QueryEmbeddingCache()
-        let rows = try scan(
-            db, snap, asOf: plan.asOfVersion, filters: snap.filters + plan.filters, needs: plan.select.map(\.1),
-            loadAll: false, parameters: plan.parameters, orderBy: plan.orderBy, limit: plan.limit, queryEmbeddings: cache)
-        let evaluator = ExpressionEvaluator(embeddings: snap.embeddingSource, queryEmbeddings: cache, media: snap.media)
+        let rows: [ScannedRow]
+        if let vectors, let nearest = try nearestRows(db, plan, vectors, cache) {
+            rows = nearest
+        } else {
+            rows = try scan(
+                db, snap, asOf: plan.asOfVersion, filters: snap.filters + plan.filters, needs: plan.select.map(\.1),
+                loadAll: false, parameters: plan.parameters, orderBy: plan.orderBy, limit: plan.limit, queryEmbeddings: cache)
+        }
+        let evaluator = ExpressionEvaluator(queryEmbeddings: cache, media: snap.media)
         let names = plan.select.map(\.0)
         var out: [ResultRow] = []
         out.reserveCapacity(rows.count)
@@ -209,6 +213,46 @@ enum QueryExecutor {
             out.append(ResultRow(columns: names, values: values))
         }
         return QueryResult(columns: names, types: plan.select.map(\.1.type), rows: out)
+    }
+
+    /// The rows of a nearest-neighbour query, found through the embedding index: the `limit`
+    /// rows most similar to the query value among those the filters keep (all filters must
+    /// compile to SQL, which then picks the candidate rows: the answer is exact, not merely
+    /// approximate). Without filters a large table's HNSW graph answers. `nil` when the plan
+    /// is not such a query; the caller scans then.
+    static func nearestRows(_ db: Database, _ plan: QueryPlan, _ vectors: VectorIndexes, _ cache: QueryEmbeddingCache) throws -> [ScannedRow]? {
+        let snap = plan.snapshot
+        guard plan.asOfVersion == nil, let limit = plan.limit, let (first, ascending) = plan.orderBy.first, !ascending,
+            case .similarity(_, let index, let query) = first.node
+        else { return nil }
+        if limit == 0 { return [] }
+        let filters = snap.filters + plan.filters
+        let compiler = SQLCompiler(snapshot: snap)
+        var conditions = [visibility(nil)]
+        var args: [DatabaseValue] = []
+        for f in filters {
+            guard let frag = compiler.compile(f) else { return nil }
+            conditions.append(frag.sql)
+            args += frag.values(plan.parameters)
+        }
+        let evaluator = ExpressionEvaluator(queryEmbeddings: cache, media: snap.media)
+        let vector: [Float]
+        do {
+            let q = try evaluator.evaluate(query, RowContext(width: snap.width, parameters: plan.parameters))
+            if q.isNull { return nil }
+            vector = try cache.embedding(for: q, index: index, context: evaluator.context)
+        } catch {
+            throw PixeltableError(.invalidArgument, "similarity() on index '\(index.name)' of '\(snap.path)': embedding the query failed with \(error.type): \(error.message)")
+        }
+        var among: [Int64]? = nil
+        if filters.count > 0 {
+            among = try Int64.fetchAll(db, sql: "SELECT _rowid FROM \(snap.dataTableName) WHERE \(conditions.joined(separator: " AND "))", arguments: StatementArguments(args))
+        }
+        guard let ids = try vectors.search(db, snap, index: index, query: vector, k: limit, among: among) else { return nil }
+        if ids.isEmpty { return [] }
+        return try scan(
+            db, snap, asOf: nil, filters: filters, needs: plan.select.map(\.1), loadAll: false, parameters: plan.parameters,
+            orderBy: plan.orderBy, limit: limit, queryEmbeddings: cache, rowids: ids)
     }
 
     /// A query SQLite evaluates whole: its SQL and the arguments to bind (parameters resolved

@@ -40,7 +40,15 @@ enum StoreDDL {
     static func indexSQLName(tableID: String, index: IndexRecord) -> String { "idx_\(tableID)_\(index.name)" }
 
     /// B-tree indexes cover live rows only: every current-version lookup says `_v_max = live`.
+    ///
+    /// An embedding index needs the retired row versions instead: its vectors in memory are
+    /// brought up to date by reading the rows retired since (``VectorIndex``), through a partial
+    /// index that inserts never touch.
     static func createIndex(_ db: Database, tableID: String, schema: TableSchema, index: IndexRecord) throws {
+        if index.kind == .embedding {
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS idx_\(tableID)__retired ON tbl_\(tableID) (_v_max) WHERE _v_max != \(live)")
+            return
+        }
         guard index.kind == .btree else { return }
         let name = indexSQLName(tableID: tableID, index: index)
         if index.isAutomatic && index.name == "pk" {
