@@ -134,6 +134,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: graphFile))
     }
 
+    @Test func anIndexAddedToATableWithRowsEmbedsThemWithProgress() async throws {
+        try await withCatalog { catalog, _ in
+            let t = try await catalog.createTable(
+                "docs", columns: [.init("id", .int), .init("body", .string), .init("cat", .string)], primaryKey: ["id"])
+            _ = try await t.insert(Self.rows(1200))
+            let seen = Mutex<[(Int, Int)]>([])
+            try await t.createEmbeddingIndex(on: "body", name: "body_idx", embedding: "text.embed_hash(dims=32)") { done, total in
+                seen.withLock { $0.append((done, total)) }
+            }
+            let reports = seen.withLock { $0 }
+            #expect(reports.first.map { $0 == (0, 1200) } == true && reports.last.map { $0 == (1200, 1200) } == true && reports.count > 3)
+            #expect(try await t.embeddingIndexStatus()[0].rows == 1200)
+            #expect(try await t.errors().isEmpty)
+            #expect(try await Self.top(t, "garden piano", k: 10, useIndex: true) == Self.top(t, "garden piano", k: 10, useIndex: false))
+        }
+    }
+
     @Test func similarityNeedsAValueAndAnIndex() async throws {
         try await withCatalog { catalog, _ in
             let t = try await Self.makeTable(catalog, rows: 10)

@@ -112,10 +112,45 @@ extension Table {
         return ("Added: \(name)", VersionCounts(errors: errors))
     }
 
+    /// A value computed ahead of a schema change for a row version, with the input it was
+    /// computed from: it is used only if the row still holds that input.
+    struct Precomputed: Sendable {
+        var input: Value
+        var result: Result<Value, FunctionError>
+    }
+
+    /// Evaluates `call` (over `column` only) for every live row, in batches, reporting progress.
+    func precompute(_ call: String, column: ColumnInfo, progress: (@Sendable (Int, Int) -> Void)?) async throws(PixeltableError) -> [Int64: Precomputed] {
+        let snap = try await snapshot()
+        let (expr, _) = try snap.bind(call)
+        let rows = try await catalog.read { db, _ in
+            try QueryExecutor.scan(db, snap, asOf: nil, filters: [], needs: [expr], loadAll: false, parameters: [:])
+        }
+        if rows.isEmpty { return [:] }
+        let writer = RowWriter(snap: snap)
+        let evaluator = ExpressionEvaluator(media: snap.media)
+        var out: [Int64: Precomputed] = [:]
+        out.reserveCapacity(rows.count)
+        let batch = 256
+        var done = 0
+        progress?(0, rows.count)
+        while done < rows.count {
+            let chunk = Array(rows[done..<min(rows.count, done + batch)])
+            let results = writer.evaluate(expr, chunk.map(\.context), evaluator)
+            for (r, v) in zip(chunk, results) { out[r.rowid] = Precomputed(input: r.context.value(column.id), result: v) }
+            done += chunk.count
+            progress?(done, rows.count)
+            await Task.yield()
+        }
+        return out
+    }
+
     /// Computes stored computed columns for every live row, in place (used when a column is
-    /// added: the values belong to the version that added it).
+    /// added: the values belong to the version that added it). `precomputed` holds values of
+    /// the one column in `columnIDs` computed before the transaction, by row version.
     static func fill(
-        _ db: Database, snap old: TableSnapshot, schema: TableSchema, columnIDs: [Int], functions: FunctionRegistry, version: Int, placement: MediaPlacement? = nil
+        _ db: Database, snap old: TableSnapshot, schema: TableSchema, columnIDs: [Int], functions: FunctionRegistry, version: Int, placement: MediaPlacement? = nil,
+        precomputed: [Int64: Precomputed] = [:]
     ) throws -> Int {
         let snap = TableSnapshot(
             id: old.id, path: old.path, kind: old.kind, baseID: old.baseID, schemaVersion: old.schemaVersion + 1, createdAt: old.createdAt,
@@ -125,7 +160,29 @@ extension Table {
         var rows = try QueryExecutor.scan(db, snap, asOf: nil, filters: [], needs: cols.compactMap(\.expr), loadAll: false, parameters: [:])
         if rows.isEmpty { return 0 }
         var contexts = rows.map(\.context)
-        let errors = try RowWriter(snap: snap).compute(&contexts, only: cols)
+        var errors = 0
+        if !precomputed.isEmpty, cols.count == 1, let c = cols.first, let input = c.expr?.columnIDs.first, c.expr?.columnIDs.count == 1 {
+            // Rows computed ahead keep their values; only rows written since are computed here.
+            var rest: [Int] = []
+            for (i, r) in rows.enumerated() {
+                guard let p = precomputed[r.rowid], p.input == contexts[i].value(input) else {
+                    rest.append(i)
+                    continue
+                }
+                switch p.result {
+                case .success(let v): contexts[i].values[c.id] = v
+                case .failure(let e):
+                    contexts[i].values[c.id] = .null
+                    contexts[i].setError(c.id, type: e.type, message: e.message)
+                    errors += 1
+                }
+            }
+            var pending = rest.map { contexts[$0] }
+            errors += try RowWriter(snap: snap).compute(&pending, only: cols)
+            for (k, i) in rest.enumerated() { contexts[i] = pending[k] }
+        } else {
+            errors = try RowWriter(snap: snap).compute(&contexts, only: cols)
+        }
         if let placement, cols.contains(where: \.type.isMedia) {
             placement.restart()
             try placement.stage(contexts, columns: cols.filter(\.type.isMedia), table: snap.path.description)
@@ -232,22 +289,43 @@ extension Table {
         return chosen
     }
 
-    /// Creates an embedding index on a String column, searchable with `col.similarity(x)`.
+    /// Creates an embedding index on a column, searchable with `col.similarity(x)`.
+    ///
+    /// The rows already in the table are embedded before the schema change, outside the write
+    /// transaction (a model may need minutes for a large table, and writers should not wait);
+    /// the transaction embeds only rows written meanwhile.
+    ///
+    /// ```swift
+    /// try await docs.createEmbeddingIndex(
+    ///     on: "body", name: "body_idx",
+    ///     embedding: "huggingface.sentence_transformer(model_id='sentence-transformers/all-MiniLM-L6-v2')")
+    /// let hits = try await docs.query()
+    ///     .select(["id", "body.similarity('a cat asleep') as score"])
+    ///     .orderBy(["body.similarity('a cat asleep') desc"]).limit(5).collect()
+    /// ```
     ///
     /// - Parameters:
     ///   - embedding: The embedding call applied to the column, e.g. `text.embed_hash(dims=256)`.
     ///   - metric: `cosine`, `ip` or `l2`.
+    ///   - progress: Called with (rows embedded, rows to embed) as the existing rows are embedded.
+    /// - Throws: `INVALID_ARGUMENT` for a bad metric or call, `INDEX_ALREADY_EXISTS`, and the
+    ///   embedding function's own errors (a model that is not installed).
     @discardableResult
-    public func createEmbeddingIndex(on column: String, name: String? = nil, embedding: String, metric: String = "cosine", ifExists: IfExists = .error) async throws(PixeltableError) -> String {
-        guard ["cosine", "ip", "l2"].contains(metric) else {
-            throw PixeltableError(.invalidArgument, "metric must be cosine, ip or l2, not '\(metric)'")
-        }
+    public func createEmbeddingIndex(
+        on column: String, name: String? = nil, embedding: String, metric: String = "cosine", ifExists: IfExists = .error,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) async throws(PixeltableError) -> String {
+        _ = try VectorMetric(name: metric)
         let existing = try await snapshot()
         let col = try existing.column(column)
         let chosen = name ?? "\(column)_embedding"
         if ifExists == .ignore, existing.storageSchema.indexes.contains(where: { $0.name == chosen && $0.columnID == col.id }) { return chosen }
+        if existing.storageSchema.indexes.contains(where: { $0.name == chosen }) {
+            throw PixeltableError(.indexAlreadyExists, "Index '\(chosen)' already exists on table '\(existing.path)'")
+        }
         let functions = catalog.functions
         let call = try Self.embeddingCall(embedding, column: column)
+        let precomputed = try await precompute(call, column: col, progress: progress)
         _ = try await changeSchema { schema, snap, db, version, nextCol in
             let c = try snap.column(column)
             if schema.indexes.contains(where: { $0.name == chosen }) {
@@ -266,7 +344,7 @@ extension Table {
             schema.indexes.append(index)
             try StoreDDL.addColumn(db, tableID: snap.id, column: rec)
             try StoreDDL.createIndex(db, tableID: snap.id, schema: schema, index: index)
-            let errors = try Self.fill(db, snap: snap, schema: schema, columnIDs: [rec.id], functions: functions, version: version)
+            let errors = try Self.fill(db, snap: snap, schema: schema, columnIDs: [rec.id], functions: functions, version: version, precomputed: precomputed)
             return ("Added: index \(chosen)", VersionCounts(errors: errors))
         }
         return chosen

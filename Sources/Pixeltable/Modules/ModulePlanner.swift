@@ -236,21 +236,30 @@ extension ModuleFile {
     ///
     /// - Parameter allowDestructive: Also make changes that drop or alter stored data; without
     ///   it such a plan is refused (DESTRUCTIVE_SCHEMA_CHANGE) and nothing is changed.
+    /// - Parameter progress: Called as an embedding index embeds a table's rows, with what is
+    ///   being built (`embedding index body_idx of docs`), rows done and rows in all.
     /// - Returns: The plan that was applied (in agreement when nothing had to change).
     @discardableResult
-    public func apply(_ catalog: Catalog, allowDestructive: Bool = false) async throws(PixeltableError) -> SchemaPlan {
+    public func apply(
+        _ catalog: Catalog, allowDestructive: Bool = false, progress: (@Sendable (String, Int, Int) -> Void)? = nil
+    ) async throws(PixeltableError) -> SchemaPlan {
         let plan = try await plan(catalog)
         if plan.isDestructive && !allowDestructive {
             let list = plan.changes.filter(\.isDestructive).map(\.target).joined(separator: ", ")
             throw PixeltableError(.destructiveSchemaChange, "\(path): applying it would drop or alter stored data (\(list)); rerun with --allow-destructive to apply")
         }
         for step in plan.steps {
-            try await Self.run(step, catalog)
+            try await Self.run(step, catalog, progress: progress)
         }
         return plan
     }
 
-    static func run(_ step: SchemaPlan.Step, _ catalog: Catalog) async throws(PixeltableError) {
+    static func run(_ step: SchemaPlan.Step, _ catalog: Catalog, progress: (@Sendable (String, Int, Int) -> Void)?) async throws(PixeltableError) {
+        func report(_ index: ModuleFile.EmbeddingIndexDecl, _ table: CatalogPath) -> (@Sendable (Int, Int) -> Void)? {
+            guard let progress else { return nil }
+            let what = "embedding index \(index.name ?? "\(index.column)_embedding") of \(table)"
+            return { done, total in progress(what, done, total) }
+        }
         switch step {
         case .createDirectory(let p):
             try await catalog.createDirectory(p.description, ifExists: .ignore)
@@ -263,7 +272,9 @@ extension ModuleFile {
             }
             let table = try await catalog.createTable(t.path.description, columns: specs, primaryKey: t.primaryKey, comment: t.comment)
             for i in t.indexes { try await table.createIndex(on: i.column, name: i.name) }
-            for i in t.embeddingIndexes { try await table.createEmbeddingIndex(on: i.column, name: i.name, embedding: i.embedding, metric: i.metric) }
+            for i in t.embeddingIndexes {
+                try await table.createEmbeddingIndex(on: i.column, name: i.name, embedding: i.embedding, metric: i.metric, progress: report(i, t.path))
+            }
         case .dropColumn(let p, let name):
             try await catalog.table(p.description).dropColumn(name)
         case .addColumn(let p, let c):
@@ -277,7 +288,7 @@ extension ModuleFile {
         case .createIndex(let p, let i):
             try await catalog.table(p.description).createIndex(on: i.column, name: i.name)
         case .createEmbeddingIndex(let p, let i):
-            try await catalog.table(p.description).createEmbeddingIndex(on: i.column, name: i.name, embedding: i.embedding, metric: i.metric)
+            try await catalog.table(p.description).createEmbeddingIndex(on: i.column, name: i.name, embedding: i.embedding, metric: i.metric, progress: report(i, p))
         case .dropIndex(let p, let name):
             try await catalog.table(p.description).dropIndex(name)
         case .dropView(let p):

@@ -57,7 +57,24 @@ enum ModuleCommands {
         }
         var update = body.objectValue!
         update["allow_destructive"] = .bool(args.flag("allow-destructive"))
-        let applied = try client.call("POST", "/api/schema/update", body: .object(update))
+        // Streamed: an embedding index over a large table shows its progress on a terminal.
+        let bar = ProgressBar(enabled: ctx.stderrIsTTY && !args.json)
+        var applied: JSONValue? = nil
+        var failure: JSONValue? = nil
+        try client.stream("/api/schema/update", query: [("stream", "1")], body: Array(JSONWriter.compact.string(.object(update)).utf8)) { event in
+            if let done = event["progress"]?.intValue, let total = event["total"]?.intValue {
+                bar.update(Int(done), Int(total))
+            } else if let r = event["result"] {
+                applied = r
+            } else if let e = event["error"] {
+                failure = e
+            }
+        }
+        bar.finish()
+        if let failure {
+            throw CLIError("\(failure["status"]?.intValue ?? 500) \(failure["detail"]?.stringValue ?? "schema update failed")")
+        }
+        guard let applied else { throw CLIError("the daemon ended the update without a result") }
         show(applied)
         if !args.json { ctx.out("Applied.") }
         return 0

@@ -63,7 +63,9 @@ final class CatalogAPI: Sendable {
         case ("POST", "/api/move"): return .json(200, try await move(req))
         case ("POST", "/api/tables/revert"): return .json(200, try await revert(req))
         case ("POST", "/api/schema/diff"): return .json(200, try await schema(req, apply: false))
-        case ("POST", "/api/schema/update"): return .json(200, try await schema(req, apply: true))
+        case ("POST", "/api/schema/update"):
+            if req.param("stream") == "1" { return try schemaUpdateStream(req) }
+            return .json(200, try await schema(req, apply: true))
         case ("POST", "/api/query"): return .json(200, try await query(req))
         case ("POST", "/api/insert"): return try await insert(req)
         case ("GET", "/api/dashboard/tree"): return .json(200, try await dashboardTree())
@@ -458,6 +460,43 @@ final class CatalogAPI: Sendable {
             j = .object(o)
         }
         return j
+    }
+
+    /// `schema update` as a stream: progress events while embedding indexes embed the rows
+    /// there are, then `{"result": plan}` or `{"error": …}`.
+    func schemaUpdateStream(_ req: APIRequest) throws -> APIResult {
+        let body = try req.jsonBody()
+        guard let file = body["schema_file"]?.stringValue else { throw APIError(422, "missing 'schema_file'", code: "MISSING_REQUIRED") }
+        let allow = body["allow_destructive"]?.boolValue ?? false
+        let catalog = self.catalog
+        let stream = AsyncStream<JSONValue> { continuation in
+            let task = Task {
+                do {
+                    let module = try ModuleFile.load(file)
+                    let plan = try await module.apply(catalog, allowDestructive: allow) { what, done, total in
+                        continuation.yield(["progress": .int(Int64(done)), "total": .int(Int64(total)), "what": .string(what)])
+                    }
+                    var j = plan.json
+                    if case .object(var o) = j {
+                        o["text"] = .string(plan.text)
+                        o["destructive"] = .bool(plan.isDestructive)
+                        j = .object(o)
+                    }
+                    continuation.yield(["result": j])
+                } catch let e as PixeltableError {
+                    // With its status, so that the client reports it as it reports any failed call.
+                    let a = APIError(e)
+                    var o = a.json.objectValue ?? JSONObject()
+                    o["status"] = .int(Int64(a.status))
+                    continuation.yield(["error": .object(o)])
+                } catch {
+                    continuation.yield(["error": ["detail": .string("\(error)")]])
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in _ = task }
+        }
+        return .stream(stream)
     }
 
     func query(_ req: APIRequest) async throws -> JSONValue {
