@@ -61,6 +61,23 @@ struct ModelFunctionTests {
         }
     }
 
+    @Test func aBulkInsertEmbedsBeforeItsTransactionAndIsStillAllOrNothing() async throws {
+        try await withCatalog { catalog, _ in
+            let t = try await table(catalog)
+            let lines = (100..<130).map { #"{"id": \#($0), "body": "passage number \#($0) about the weather"}"# }
+            let r = try await BulkInsert.run(table: t, body: Array(lines.joined(separator: "\n").utf8), format: .jsonl)
+            #expect(r.rowCount == 30 && r.errorCount == 0)
+            #expect(try await t.embeddingIndexStatus()[0].rows == 38)
+            var bad = lines
+            bad[20] = #"{"id": "not a number", "body": "x"}"#
+            let failure = await #expect(throws: PixeltableError.self) {
+                _ = try await BulkInsert.run(table: t, body: Array(bad.joined(separator: "\n").utf8), format: .jsonl)
+            }
+            #expect(failure?.message.contains("line 21") == true)
+            #expect(try await t.count() == 38)
+        }
+    }
+
     @Test func aMissingModelIsAClearErrorThenPerCellErrorsAndNoLostRow() async throws {
         try await withCatalog { catalog, home in
             let t = try await catalog.createTable("docs", columns: [.init("id", .int), .init("body", .string)], primaryKey: ["id"])

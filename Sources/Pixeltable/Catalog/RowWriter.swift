@@ -1,3 +1,4 @@
+import Dispatch
 import GRDB
 
 /// Validates, computes and writes rows of one table.
@@ -130,6 +131,40 @@ struct RowWriter {
             }
         }
         return errors
+    }
+
+    /// Whether a stored computed column calls a function that runs batches (a model, a remote
+    /// API): computing such columns takes long enough to keep out of transactions and off the
+    /// cooperative pool.
+    var callsSlowFunctions: Bool {
+        snap.storedComputed.contains { c in
+            var found = false
+            c.expr?.visit { e in if case .call(let f, _) = e.node, f.batch != nil { found = true } }
+            return found
+        }
+    }
+
+    /// ``compute(_:only:onError:rowOffset:)`` on a thread outside Swift's cooperative pool when
+    /// a column calls a model or a remote API (seconds of work or waiting that would otherwise
+    /// hold one of the few threads every task shares); inline otherwise.
+    func computeAway(_ rows: [Prepared], onError override: OnError? = nil, rowOffset: Int = 0) async throws(PixeltableError) -> ([Prepared], Int) {
+        guard callsSlowFunctions else {
+            var r = rows
+            let n = try compute(&r, onError: override, rowOffset: rowOffset)
+            return (r, n)
+        }
+        let result: Result<([Prepared], Int), PixeltableError> = await withCheckedContinuation { done in
+            DispatchQueue.global(qos: .userInitiated).async {
+                var r = rows
+                do throws(PixeltableError) {
+                    let n = try compute(&r, onError: override, rowOffset: rowOffset)
+                    done.resume(returning: .success((r, n)))
+                } catch {
+                    done.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
     }
 
     /// `e` for every row: in one ``ExpressionFunction/batch`` call when `e` calls a batching

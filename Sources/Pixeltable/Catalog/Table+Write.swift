@@ -101,7 +101,7 @@ extension Table {
             try placement?.stage(prepared, columns: given, table: w.tableName())
             let errors: Int
             do {
-                errors = try w.compute(&prepared, onError: onError)
+                (prepared, errors) = try await w.computeAway(prepared, onError: onError)
                 try placement?.stage(prepared, columns: computed, table: w.tableName())
             } catch {
                 placement?.finish(committed: nil)

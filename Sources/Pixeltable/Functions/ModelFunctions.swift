@@ -9,7 +9,7 @@ import Synchronization
 /// Face cache). Writes call it through ``ExpressionFunction/batch`` so that a batch of rows
 /// becomes a few large matrix products; a query calls it once for its parameter.
 enum ModelFunctions {
-    static let all: [ExpressionFunction] = [sentenceTransformer]
+    static let all: [ExpressionFunction] = [sentenceTransformer, OpenAIEmbeddings.function]
 
     static let sentenceTransformer: ExpressionFunction = {
         var f = ExpressionFunction(

@@ -59,6 +59,34 @@ public enum BulkInsert {
                     await media.prefetch(chunk.map(\.1), columns: snap.writableColumns.filter(\.type.isMedia))
                 }
             }
+            // Columns that call a model or a remote API are computed before the transaction (it
+            // would hold the writer for as long as they take); the rows wait in memory.
+            var ahead: [[(String, RowContext)]]? = nil
+            var aheadErrors = 0
+            if w.callsSlowFunctions {
+                var source = try RowSource(body: body, format: format, snap: snap)
+                let total = source.estimatedCount
+                var chunks: [[(String, RowContext)]] = []
+                var done = 0
+                while true {
+                    let chunk = try source.nextChunk(chunkSize)
+                    if chunk.isEmpty { break }
+                    var rows = try prepareChunk(w, chunk, format: format, baseDirectory: baseDirectory)
+                    do throws(PixeltableError) {
+                        let n: Int
+                        (rows, n) = try await w.computeAway(rows, rowOffset: done)
+                        aheadErrors += n
+                    } catch {
+                        throw relabelComputed(error, chunk.map(\.0), offset: done)
+                    }
+                    chunks.append(Array(zip(chunk.map(\.0), rows)))
+                    done += rows.count
+                    progress(done, max(total, done))
+                }
+                ahead = chunks
+            }
+            let computed = ahead
+            let computedErrors = aheadErrors
             let placements = MediaPlacementList()
             let outcome: (Int, Int, Int?)
             do {
@@ -70,26 +98,27 @@ public enum BulkInsert {
                 let version = current + 1
                 var rid = nextRID
                 var done = 0
-                var errors = 0
+                var errors = computedErrors
                 var seenKeys = Set<[Value]>()
+                var nextAhead = 0
                 while true {
-                    let chunk = try source.nextChunk(chunkSize)
-                    if chunk.isEmpty { break }
-                    var rows: [RowContext] = []
-                    rows.reserveCapacity(chunk.count)
-                    for (label, values) in chunk {
+                    let chunk: [(String, [String: Value])]
+                    var rows: [RowContext]
+                    if let computed {
+                        guard nextAhead < computed.count else { break }
+                        chunk = computed[nextAhead].map { ($0.0, [:]) }
+                        rows = computed[nextAhead].map(\.1)
+                        nextAhead += 1
+                    } else {
+                        chunk = try source.nextChunk(chunkSize)
+                        if chunk.isEmpty { break }
+                        rows = try prepareChunk(w, chunk, format: format, baseDirectory: baseDirectory)
                         do throws(PixeltableError) {
-                            var prepared = try w.prepare([values], lax: format == .csv, baseDirectory: baseDirectory)
-                            rows.append(prepared.removeFirst())
+                            errors += try w.compute(&rows, rowOffset: done)
                         } catch {
-                            throw relabel(error, label)
+                            // The message says "row N"; name the input line instead.
+                            throw relabelComputed(error, chunk.map(\.0), offset: done)
                         }
-                    }
-                    do throws(PixeltableError) {
-                        errors += try w.compute(&rows, rowOffset: done)
-                    } catch {
-                        // The message says "row N"; name the input line instead.
-                        throw relabelComputed(error, chunk.map(\.0), offset: done)
                     }
                     rows = try w.placeMedia(rows, version: version, into: placements.next(w))
                     for (i, r) in rows.enumerated() {
@@ -104,7 +133,7 @@ public enum BulkInsert {
                         rid += 1
                     }
                     done += rows.count
-                    progress(done, max(total, done))
+                    if computed == nil { progress(done, max(total, done)) }
                 }
                 if done == 0 { return (0, 0, nil) }
                 try w.finish(db, version: version, nextRID: rid, counts: VersionCounts(inserts: done, errors: errors))
@@ -118,6 +147,21 @@ public enum BulkInsert {
             let (count, errors, version) = outcome
             return WriteResult(rowCount: count, errorCount: errors, rows: [], version: version)
         }
+    }
+
+    /// Validates a chunk's rows, naming the input line of a bad one.
+    static func prepareChunk(_ w: RowWriter, _ chunk: [(String, [String: Value])], format: InputFormat, baseDirectory: String?) throws(PixeltableError) -> [RowContext] {
+        var rows: [RowContext] = []
+        rows.reserveCapacity(chunk.count)
+        for (label, values) in chunk {
+            do throws(PixeltableError) {
+                var prepared = try w.prepare([values], lax: format == .csv, baseDirectory: baseDirectory)
+                rows.append(prepared.removeFirst())
+            } catch {
+                throw relabel(error, label)
+            }
+        }
+        return rows
     }
 
     /// Rewrites "Table 't', column 'c', row 0: msg" as "line 12, column 'c': msg".

@@ -40,25 +40,12 @@ enum ConfigSettings {
 
     /// The config file in effect: `PIXELTABLE_CONFIG`, else `<home>/config.toml`.
     static func configFile(home: HomeDirectory, environment env: [String: String] = FastIO.environment) -> String {
-        env["PIXELTABLE_CONFIG"].flatMap { $0.isEmpty ? nil : HomeDirectory.absolute($0) } ?? home.configFile
+        ConfigFile.path(home: home, environment: env)
     }
 
     /// Section → key → value from the config file (empty when absent); an unreadable file is an error.
     static func fileValues(_ path: String) throws(PixeltableError) -> [String: [String: TOMLValue]] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw PixeltableError(.invalidConfiguration, "Could not read config file: \(path)")
-        }
-        let root: TOMLTable
-        do { root = try TOMLParser.parse(text, file: path) } catch {
-            throw PixeltableError(.invalidConfiguration, "Could not read config file: \(path) (\(error.description))")
-        }
-        var out: [String: [String: TOMLValue]] = [:]
-        for (section, node) in root.entries {
-            guard case .table(let t) = node.value else { continue }
-            for (k, v) in t.entries { out[section, default: [:]][k] = v.value }
-        }
-        return out
+        try ConfigFile.values(path)
     }
 
     /// The `/api/config` report; `fingerprint` is the daemon's (``EnvironmentAgreement``).
