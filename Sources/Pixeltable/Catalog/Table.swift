@@ -108,13 +108,23 @@ public struct Table: Sendable, Hashable, CustomStringConvertible {
             guard !snap.primaryKey.isEmpty else {
                 throw PixeltableError(.unsupportedOperation, "\(snap.path): no primary key declared; errors view requires one")
             }
-            var cols = snap.columns.filter { $0.record.hasErrorCells }
+            // An embedding index's vectors are a hidden computed column; its failures (a model
+            // gone, an API refusing) are listed under the index's name.
+            var labels: [Int: String] = [:]
+            for idx in snap.storageSchema.indexes where idx.kind == .embedding {
+                if let v = idx.vectorColumnID { labels[v] = idx.name }
+            }
+            var cols = snap.columns.filter { $0.record.hasErrorCells } + snap.allColumns.filter { labels[$0.id] != nil && $0.record.hasErrorCells }
             if let column {
-                guard let c = snap.byName[column] else { throw PixeltableError(.columnNotFound, "unknown column: \(column)") }
-                guard c.record.hasErrorCells else {
-                    throw PixeltableError(.invalidArgument, "\(column): not a stored computed column (errors view only addresses those)")
+                if let c = snap.allColumns.first(where: { labels[$0.id] == column }) {
+                    cols = [c]
+                } else {
+                    guard let c = snap.byName[column] else { throw PixeltableError(.columnNotFound, "unknown column: \(column)") }
+                    guard c.record.hasErrorCells else {
+                        throw PixeltableError(.invalidArgument, "\(column): not a stored computed column (errors view only addresses those)")
+                    }
+                    cols = [c]
                 }
-                cols = [c]
             }
             if cols.isEmpty { return [] }
             let rows = try QueryExecutor.scan(db, snap, asOf: nil, filters: snap.filters, needs: [], loadAll: true, parameters: [:])
@@ -123,7 +133,7 @@ public struct Table: Sendable, Hashable, CustomStringConvertible {
                 for c in cols {
                     guard let et = r.context.errorType(c.id) else { continue }
                     let pk = snap.primaryKey.map { ($0.name, r.context.value($0.id)) }
-                    out.append(CellError(primaryKey: pk, column: c.name, errorType: et, errorMessage: r.context.errorMessage(c.id)))
+                    out.append(CellError(primaryKey: pk, column: labels[c.id] ?? c.name, errorType: et, errorMessage: r.context.errorMessage(c.id)))
                 }
             }
             return out
