@@ -445,8 +445,9 @@ struct InspectionTests {
             let all = env.run(["idxs"])
             #expect(all.lines.contains("/demo/films\tidx_year\tbtree\tyear"))
             #expect(all.lines.contains("/emb/docs\tbody_idx\tembedding\tbody\tcosine\ttext.embed_hash(dims=16)"))
+            // --embedding adds what the index holds.
             let emb = env.run(["idxs", "--embedding"])
-            #expect(emb.lines == ["/emb/docs\tbody_idx\tembedding\tbody\tcosine\ttext.embed_hash(dims=16)"])
+            #expect(emb.lines == ["/emb/docs\tbody_idx\tembedding\tbody\tcosine\ttext.embed_hash(dims=16)\tmodel=-\tdims=-\trows=0\tann=exact"])
             let json = env.run(["idxs", "--embedding", "--json"]).objects
             #expect(json.count == 1)
             #expect(json.first?["metric"] as? String == "cosine")

@@ -155,6 +155,11 @@ enum InspectionCommands {
             line += "\t" + (e["columns"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
             if e["index_type"]?.stringValue == "embedding" {
                 line += "\t" + (e["metric"]?.pythonDisplay ?? "") + "\t" + (e["embedding"]?.pythonDisplay ?? "")
+                // --embedding adds what the index holds: model, dimensions, rows, ANN graph.
+                if e["rows"] != nil {
+                    line += "\tmodel=" + (e["model"]?.stringValue ?? "-") + "\tdims=" + (e["dimensions"]?.intValue.map { String($0) } ?? "-")
+                    line += "\trows=" + String(e["rows"]?.intValue ?? 0) + "\tann=" + (e["ann"]?.stringValue ?? "-")
+                }
             }
             ctx.out(line)
         }

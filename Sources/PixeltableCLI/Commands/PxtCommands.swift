@@ -15,7 +15,7 @@ public enum PxtCommandLine {
 
     static let commands: [PxtCommand] =
         InspectionCommands.all + QueryCommands.all + MutationCommands.all + LifecycleCommands.navigation + ModuleCommands.all
-        + LifecycleCommands.interactive + ServingCommands.all + LifecycleCommands.lifecycle + [DiagnosticCommands.insertStream]
+        + ModelCommands.all + LifecycleCommands.interactive + ServingCommands.all + LifecycleCommands.lifecycle + [DiagnosticCommands.insertStream]
 
     static func command(named name: String) -> PxtCommand? { commands.first { $0.spec.name == name } }
 

@@ -378,12 +378,21 @@ final class CatalogAPI: Sendable {
         let embeddingOnly = try req.bool("embedding")
         var out: [JSONValue] = []
         for t in try await tables(under: req.param("path"), req) {
+            // With --embedding, what each index holds too: its model, vector length, rows and graph.
+            let status = embeddingOnly ? try await t.embeddingIndexStatus() : []
             for i in try await t.indexes() where !embeddingOnly || i.kind == "embedding" {
-                out.append([
+                var e: JSONObject = [
                     "table": .string(i.table.description), "name": .string(i.name), "columns": .array(i.columns.map { .string($0) }),
                     "index_type": .string(i.kind), "metric": i.metric.map { .string($0) } ?? .null,
                     "embedding": i.embedding.map { .string($0) } ?? .null,
-                ])
+                ]
+                if let s = status.first(where: { $0.name == i.name }) {
+                    e["model"] = s.model.map { .string($0) } ?? .null
+                    e["dimensions"] = s.dimensions.map { .int(Int64($0)) } ?? .null
+                    e["rows"] = .int(Int64(s.rows))
+                    e["ann"] = .string(s.graph)
+                }
+                out.append(.object(e))
             }
         }
         return ["entries": .array(out)]
