@@ -5,12 +5,15 @@
 #   libpng-dev            PNG decode and encode
 #   libwebp-dev           WebP decode and encode
 #   zlib1g-dev            zlib, which libpng needs (its static archive for the static build)
+#   libopenblas-dev       OpenBLAS (its pthread build): the embedding model's matrix products and
+#                         exact vector search
+#   libhnswlib-dev        hnswlib (header-only C++): HNSW graphs for large embedding indexes
 #   curl                  used by the README's examples
 # The -dev packages carry the static archives that `pxt`'s fully static build links.
 # Benchmarks install their own tools (wrk, hyperfine, Pillow, libvips) from bench/common.sh.
 set -euo pipefail
 missing=()
-for pkg in libsqlite3-dev libjpeg62-turbo-dev libpng-dev libwebp-dev zlib1g-dev curl; do
+for pkg in libsqlite3-dev libjpeg62-turbo-dev libpng-dev libwebp-dev zlib1g-dev libopenblas-dev libhnswlib-dev curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
