@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "pxt-bench",
             dependencies: [
-                "Pixeltable", "PixeltableServing", "PixeltableTestSupport",
+                "Pixeltable", "PixeltableServing", "PixeltableTestSupport", "CPxtBLAS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -4,6 +4,7 @@ that pxt's encoder is checked against in the tests and timed against in bench/em
 
     python3 scripts/bert_numpy.py MODEL_DIR < sentences.json > vectors.json   (a JSON list of strings)
     python3 scripts/bert_numpy.py MODEL_DIR --tokens < sentences.json         (token ids only)
+    python3 scripts/bert_numpy.py MODEL_DIR --time < sentences.json           (seconds to embed them all)
 """
 import json, math, struct, sys
 
@@ -99,5 +100,11 @@ if __name__ == "__main__":
     texts = json.load(sys.stdin)
     if "--tokens" in sys.argv:
         print(json.dumps(model.ids(texts)))
+    elif "--time" in sys.argv:
+        import time
+        model.embed(texts[:64])  # warm-up: first-touch of the weights, NumPy's thread pool
+        t = time.perf_counter()
+        model.embed(texts)
+        print(json.dumps({"seconds": time.perf_counter() - t, "sentences": len(texts)}))
     else:
         print(json.dumps(model.embed(texts).tolist()))

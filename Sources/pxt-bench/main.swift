@@ -223,7 +223,13 @@ case "lookup": lookup()
 case "make-jsonl": makeJSONL()
 case "hello": hello()
 case "make-image": makeImage()
+case "embed": embedThroughput()
+case "sgemm": sgemmPeak()
+case "make-vectors": makeVectors()
+case "vector-exact": vectorExact()
+case "vector-hnsw": vectorHNSW()
 default:
-    FileHandle.standardError.write(Data("usage: pxt-bench group-commit|lookup|make-jsonl|make-image|hello [--option value]...\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: pxt-bench group-commit|lookup|make-jsonl|make-image|embed|sgemm|make-vectors|vector-exact|vector-hnsw|hello [--option value]...\n".utf8))
     exit(2)
 }
