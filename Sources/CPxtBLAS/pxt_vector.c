@@ -2,27 +2,6 @@
 
 #include <cblas.h>
 
-void pxt_matvec(const float *m, long rows, int dim, const float *q, float *out) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)rows, dim, 1.0f, m, dim, q, 1, 0.0f, out, 1);
-}
-
-void pxt_dot_rows(const float *m, int dim, const int32_t *slots, long n, const float *q, float *out) {
-    for (long j = 0; j < n; j++) {
-        const float *row = m + (long)slots[j] * dim;
-        // Four partial sums: independent chains the compiler keeps in vector registers.
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 4 <= dim; i += 4) {
-            s0 += row[i] * q[i];
-            s1 += row[i + 1] * q[i + 1];
-            s2 += row[i + 2] * q[i + 2];
-            s3 += row[i + 3] * q[i + 3];
-        }
-        for (; i < dim; i++) s0 += row[i] * q[i];
-        out[j] = (s0 + s1) + (s2 + s3);
-    }
-}
-
 // A min-heap of (value, position) of size k: its root is the smallest kept value.
 static void sift_down(float *v, int32_t *p, int size, int i) {
     for (;;) {

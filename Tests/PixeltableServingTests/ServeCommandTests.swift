@@ -24,6 +24,12 @@ private let quickstartDirectory = URL(fileURLWithPath: #filePath).deletingLastPa
 private let imagesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("examples/images").path
 
+/// The semantic search example.
+private let searchDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("examples/search").path
+/// Whether all-MiniLM-L6-v2 is installed (scripts/fetch-models.sh; .ci/run runs it).
+private let miniLMInstalled = (try? ModelLocator(home: HomeDirectory(path: NSTemporaryDirectory() + "pxt-no-home")).locate("sentence-transformers/all-MiniLM-L6-v2")) != nil
+
 /// Runs blocking work on a thread of its own, never on Swift's cooperative pool.
 private func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { cont in
@@ -111,11 +117,13 @@ private struct ServeEnv {
     var home: String { root + "/home" }
     var quickstart: String { root + "/quickstart" }
     var images: String { root + "/images" }
+    var search: String { root + "/search" }
 
     init() throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: quickstartDirectory, toPath: quickstart)
         try FileManager.default.copyItem(atPath: imagesDirectory, toPath: images)
+        try FileManager.default.copyItem(atPath: searchDirectory, toPath: search)
     }
 
     var environment: [String: String] {
@@ -598,6 +606,30 @@ private func listeningPort(_ text: String) -> Int? {
             let port = try #require(listeningPort(p.stdout))
             let r = try await http(port, "POST", "/add", json: ["id": 9, "title": "Ran"])
             #expect(r.json == ["title_upper": "RAN"])
+            p.signal(SIGTERM)
+            #expect(await p.waitForExit() == 0, "\(p.stderr)")
+        }
+    }
+
+    @Test(.enabled(if: miniLMInstalled, "needs sentence-transformers/all-MiniLM-L6-v2 (scripts/fetch-models.sh; .ci/run runs it)"))
+    func theSearchExampleFindsArticlesByMeaning() async throws {
+        try await withServeEnv { env in
+            guard let (p, port) = try await env.serve(["search", "--config", "service.toml", "--host", "127.0.0.1", "--port", "0"], in: env.search) else { return }
+            let lines = try String(contentsOfFile: env.search + "/articles.jsonl", encoding: .utf8).split(separator: "\n")
+            for line in lines {
+                let r = try await rawHTTP(port, "POST", "/articles", headers: ["Content-Type": "application/json"], body: Array(line.utf8))
+                #expect(r.status == 200, "\(r.text)")
+            }
+            var r = try await rawHTTP(port, "GET", "/articles/search?q=my%20cat%20is%20dozing&k=2")
+            #expect(r.status == 200, "\(r.text)")
+            var rows = try JSONParser.parse(bytes: r.body)["rows"]?.arrayValue ?? []
+            #expect(rows.count == 2 && rows.first?["title"] == "Cats and naps")
+            r = try await rawHTTP(port, "GET", "/articles/search?q=football")
+            #expect(try JSONParser.parse(bytes: r.body)["rows"]?.arrayValue?.first?["title"] == "Late winner")
+            // Within a section the answer is the section's best, even where another section's is better.
+            r = try await rawHTTP(port, "GET", "/articles/search_in?q=my%20cat%20is%20dozing&section=health&k=1")
+            rows = try JSONParser.parse(bytes: r.body)["rows"]?.arrayValue ?? []
+            #expect(rows.count == 1 && rows.first?["section"] == "health")
             p.signal(SIGTERM)
             #expect(await p.waitForExit() == 0, "\(p.stderr)")
         }

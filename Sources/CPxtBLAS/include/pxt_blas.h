@@ -43,11 +43,15 @@ void pxt_attention(const float *qkv, float *ctx, long offset, int length, int hi
 
 #include <stdint.h>
 
-/// out[i] = dot(m[i], q) for the `rows` rows of `dim` floats of m (OpenBLAS sgemv, all cores).
-void pxt_matvec(const float *m, long rows, int dim, const float *q, float *out);
-
 /// out[j] = dot(m[slots[j]], q) for `n` chosen rows.
 void pxt_dot_rows(const float *m, int dim, const int32_t *slots, long n, const float *q, float *out);
+
+/// out[r] = dot(m[r], q) for rows lo..<hi (callers split a table's rows across cores).
+void pxt_dot_range(const float *m, long lo, long hi, int dim, const float *q, float *out);
+
+/// Whether this CPU runs AVX2 and FMA (and the OS saves their registers). The kernels above pick
+/// their AVX2 versions by it; hnswlib's shim is built for AVX2 and used only when it is true.
+int pxt_cpu_has_avx2_fma(void);
 
 /// The `k` largest of `n` scores, largest first: their positions and values; entries whose
 /// `skip` byte is non-zero (deleted rows) are passed over (`skip` may be NULL). Returns how many.

@@ -184,7 +184,6 @@ final class VectorIndex: @unchecked Sendable {
         if dims == 0 { dims = n }
         guard n == dims else { return }
         let start = data.count
-        data.reserveCapacity(start + n)
         for i in 0..<n { data.append(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: 10 + 4 * i, as: UInt32.self).littleEndian)) }
         var sq: Float = 0
         for i in start..<(start + n) { sq += data[i] * data[i] }
@@ -270,7 +269,20 @@ final class VectorIndex: @unchecked Sendable {
         let count = rowids.count
         guard count > 0 else { return [] }
         var scores = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { d in pxt_matvec(d.baseAddress, count, Int32(dims), q, &scores) }
+        // One pass over the vectors, split across the cores: the search is bound by memory
+        // bandwidth, which one core does not saturate.
+        let width = dims
+        data.withUnsafeBufferPointer { d in
+            scores.withUnsafeMutableBufferPointer { s in
+                q.withUnsafeBufferPointer { qp in
+                    let m = SharedFloats(UnsafeMutablePointer(mutating: d.baseAddress!)), out = SharedFloats(s.baseAddress!)
+                    let query = SharedFloats(UnsafeMutablePointer(mutating: qp.baseAddress!))
+                    TensorOps.parallelRows(count, minimumPerChunk: 16384) { r in
+                        pxt_dot_range(m.base, r.lowerBound, r.upperBound, Int32(width), query.base, out.base)
+                    }
+                }
+            }
+        }
         // Nearest in l2 is largest 2 q.x - |x|^2 (|q|^2 is the same for every row).
         if metric == .l2 { for i in 0..<count { scores[i] = 2 * scores[i] - squares[i] } }
         let n = deleted.withUnsafeBufferPointer { del in
@@ -294,6 +306,10 @@ final class VectorIndex: @unchecked Sendable {
     /// built or being built); the caller runs ``buildGraph(_:reads:)`` in the background.
     func claimGraphBuild() -> GraphBuild? {
         let s = settings()
+        #if arch(x86_64)
+            // The hnswlib shim is built for AVX2 (its distance kernels); without it, exact search.
+            if pxt_cpu_has_avx2_fma() == 0 { return nil }
+        #endif
         if lock.reading({ graph != nil || pending != nil || graphFailure != nil || rowids.count - deletedCount < s.graphMinimumRows }) { return nil }
         return lock.writing {
             guard graph == nil, pending == nil, graphFailure == nil, let stamp, dims > 0, rowids.count - deletedCount >= s.graphMinimumRows else { return nil }

@@ -111,28 +111,20 @@ final class BertEncoder: Sendable {
         for layer in layers {
             // Q, K, V for every token in one product.
             TensorOps.broadcast(layer.qkvB, rows: total, into: QKV)
-            layer.qkvW.withUnsafeBufferPointer { w in
-                pxt_sgemm_nt(Int32(total), Int32(3 * h), Int32(h), 1, x, Int32(h), w.baseAddress, Int32(h), 1, qkv, Int32(3 * h))
-            }
+            TensorOps.linear(X, rows: total, inWidth: h, layer.qkvW, outWidth: 3 * h, into: QKV)
             attention(QKV, into: CTX, offsets: offsets, lengths: sentences.map(\.count))
             // Output projection, bias and residual in one buffer, then layer norm.
             TensorOps.broadcast(layer.attnOutB, rows: total, into: X1)
             TensorOps.add(X, into: X1, rows: total, width: h)
-            layer.attnOutW.withUnsafeBufferPointer { w in
-                pxt_sgemm_nt(Int32(total), Int32(h), Int32(h), 1, ctx, Int32(h), w.baseAddress, Int32(h), 1, x1, Int32(h))
-            }
+            TensorOps.linear(CTX, rows: total, inWidth: h, layer.attnOutW, outWidth: h, into: X1)
             TensorOps.layerNorm(X1, rows: total, width: h, gamma: layer.ln1W, beta: layer.ln1B, eps: config.layerNormEps)
             // Feed-forward: intermediate with GELU, output with bias and residual, layer norm.
             TensorOps.broadcast(layer.interB, rows: total, into: MID)
-            layer.interW.withUnsafeBufferPointer { w in
-                pxt_sgemm_nt(Int32(total), Int32(inter), Int32(h), 1, x1, Int32(h), w.baseAddress, Int32(h), 1, mid, Int32(inter))
-            }
+            TensorOps.linear(X1, rows: total, inWidth: h, layer.interW, outWidth: inter, into: MID)
             TensorOps.gelu(MID, count: total * inter)
             TensorOps.broadcast(layer.outB, rows: total, into: X)
             TensorOps.add(X1, into: X, rows: total, width: h)
-            layer.outW.withUnsafeBufferPointer { w in
-                pxt_sgemm_nt(Int32(total), Int32(h), Int32(inter), 1, mid, Int32(inter), w.baseAddress, Int32(inter), 1, x, Int32(h))
-            }
+            TensorOps.linear(MID, rows: total, inWidth: inter, layer.outW, outWidth: h, into: X)
             TensorOps.layerNorm(X, rows: total, width: h, gamma: layer.ln2W, beta: layer.ln2B, eps: config.layerNormEps)
         }
         return pool(X, offsets: offsets, lengths: sentences.map(\.count))

@@ -32,6 +32,25 @@ enum TensorOps {
         }
     }
 
+    /// OpenBLAS runs single-threaded: ``linear(_:rows:inWidth:_:outWidth:into:)`` splits each
+    /// product's rows over the cores itself. OpenBLAS's own workers spin between calls, and
+    /// would compete for the cores with the element-wise kernels that run between them.
+    static let singleThreadedBLAS: Void = { pxt_blas_set_threads(1) }()
+
+    /// `out += x W'` for `rows` rows: `x` is rows x inWidth, `W` is outWidth x inWidth (a linear
+    /// layer's weight), each core taking a band of rows.
+    static func linear(_ x: SharedFloats, rows: Int, inWidth: Int, _ w: [Float], outWidth: Int, into out: SharedFloats) {
+        _ = singleThreadedBLAS
+        w.withUnsafeBufferPointer { wp in
+            let weights = SharedFloats(UnsafeMutablePointer(mutating: wp.baseAddress!))
+            parallelRows(rows, minimumPerChunk: 128) { r in
+                pxt_sgemm_nt(
+                    Int32(r.count), Int32(outWidth), Int32(inWidth), 1, x.base + r.lowerBound * inWidth, Int32(inWidth), weights.base, Int32(inWidth), 1,
+                    out.base + r.lowerBound * outWidth, Int32(outWidth))
+            }
+        }
+    }
+
     /// Fills each of `rows` rows of `out` with `bias` (the start of `x W' + b`).
     static func broadcast(_ bias: [Float], rows: Int, into out: SharedFloats) {
         let w = bias.count
