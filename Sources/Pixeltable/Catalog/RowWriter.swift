@@ -136,13 +136,7 @@ struct RowWriter {
     /// Whether a stored computed column calls a function that runs batches (a model, a remote
     /// API): computing such columns takes long enough to keep out of transactions and off the
     /// cooperative pool.
-    var callsSlowFunctions: Bool {
-        snap.storedComputed.contains { c in
-            var found = false
-            c.expr?.visit { e in if case .call(let f, _) = e.node, f.batch != nil { found = true } }
-            return found
-        }
-    }
+    var callsSlowFunctions: Bool { snap.callsSlowFunctions }
 
     /// ``compute(_:only:onError:rowOffset:)`` on a thread outside Swift's cooperative pool when
     /// a column calls a model or a remote API (seconds of work or waiting that would otherwise

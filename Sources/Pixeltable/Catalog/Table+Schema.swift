@@ -122,7 +122,12 @@ extension Table {
     /// Evaluates `call` (over `column` only) for every live row, in batches, reporting progress.
     func precompute(_ call: String, column: ColumnInfo, progress: (@Sendable (Int, Int) -> Void)?) async throws(PixeltableError) -> [Int64: Precomputed] {
         let snap = try await snapshot()
-        let (expr, _) = try snap.bind(call)
+        // Bound with the checks on: a model that is not installed fails here, before any row
+        // is embedded.
+        var scope = snap.scope
+        scope.checkContext = FunctionContext(media: snap.media)
+        let expr: TypedExpr
+        do { (expr, _) = try ExpressionBinder(scope: scope, source: call).bind(try ExpressionParser.parse(call)) } catch { throw error.pixeltableError }
         let rows = try await catalog.read { db, _ in
             try QueryExecutor.scan(db, snap, asOf: nil, filters: [], needs: [expr], loadAll: false, parameters: [:])
         }

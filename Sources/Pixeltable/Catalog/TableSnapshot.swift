@@ -68,6 +68,9 @@ final class TableSnapshot: Sendable {
     let media: MediaStore?
     /// Stored columns of media types, whose values are files.
     let mediaColumns: [ColumnInfo]
+    /// Whether a stored computed column calls a function that runs batches (a model, a remote
+    /// API): such columns are computed outside transactions and off the cooperative pool.
+    let callsSlowFunctions: Bool
 
     init(
         id: String, path: CatalogPath, kind: TableKind, baseID: String?, schemaVersion: Int, createdAt: Int64,
@@ -147,6 +150,11 @@ final class TableSnapshot: Sendable {
         storedColumns = stored
         mediaColumns = stored.filter { $0.type.isMedia }
         storedComputed = allColumns.filter { $0.record.isComputed && $0.record.stored }.sorted { $0.id < $1.id }
+        callsSlowFunctions = storedComputed.contains { c in
+            var found = false
+            c.expr?.visit { e in if case .call(let f, _) = e.node, f.batch != nil { found = true } }
+            return found
+        }
         let table = "tbl_\(storageID)"
         var cols = ["_rid", "_v_min", "_v_max"]
         for c in stored {
