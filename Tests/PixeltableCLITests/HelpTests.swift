@@ -11,7 +11,7 @@ struct HelpTests {
         ("Query", ["rows", "get", "count", "errors"]),
         ("Mutation", ["drop", "rm", "rename", "mv", "revert"]),
         ("Navigation", ["cd", "pwd"]),
-        ("Modules", ["schema", "insert", "query"]),
+        ("Modules", ["schema", "insert", "query", "models"]),
         ("Interactive", ["shell"]),
         ("Serving", ["serve", "deploy"]),
         ("Lifecycle", ["daemon", "dashboard", "health"]),
@@ -21,7 +21,7 @@ struct HelpTests {
 
     /// Commands with a required positional argument.
     static let commandsWithRequiredArguments = [
-        "describe", "history", "rows", "get", "count", "errors", "drop", "rm", "rename", "mv", "revert", "schema", "insert", "query",
+        "describe", "history", "rows", "get", "count", "errors", "drop", "rm", "rename", "mv", "revert", "schema", "insert", "query", "models",
         "daemon", "deploy", "serve",
     ]
 
