@@ -15,6 +15,9 @@ final class EmbeddingsEndpoint: Sendable {
     final class Log: Sendable {
         let requests = Mutex<Int>(0)
         let batches = Mutex<[Int]>([])
+        /// While set, requests wait before answering (`held` counts them).
+        let holding = Mutex<Bool>(false)
+        let held = Mutex<Int>(0)
     }
 
     let port: Int
@@ -36,6 +39,10 @@ final class EmbeddingsEndpoint: Sendable {
             let n = log.requests.withLock { v in
                 v += 1
                 return v
+            }
+            if log.holding.withLock({ $0 }) {
+                log.held.withLock { $0 += 1 }
+                while log.holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
             }
             guard req.headers[.authorization] == "Bearer \(key)" else {
                 return Response(
@@ -73,6 +80,19 @@ final class EmbeddingsEndpoint: Sendable {
 
     /// Inputs per answered request.
     var batches: [Int] { log.batches.withLock { $0 } }
+
+    /// Makes requests wait until ``release()``.
+    func hold() { log.holding.withLock { $0 = true } }
+
+    func release() { log.holding.withLock { $0 = false } }
+
+    /// Waits until `count` requests have been held.
+    func waitUntilHeld(_ count: Int) async throws {
+        for _ in 0..<2000 where log.held.withLock({ $0 }) < count {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(log.held.withLock { $0 } >= count, "no request reached the endpoint")
+    }
 
     func stop() { task.cancel() }
 }
@@ -142,6 +162,48 @@ final class EmbeddingsEndpoint: Sendable {
             let errors = try await t.errors()
             #expect(errors.count == 2)
             #expect(errors.allSatisfy { ($0.errorMessage ?? "").contains("HTTP 401") && ($0.errorMessage ?? "").contains("Incorrect API key") && !($0.errorMessage ?? "").contains("sk-wrong-secret") })
+        }
+    }
+    @Test func anUpdateEmbedsBeforeItsWriteTransaction() async throws {
+        try await withService { cat in
+            let endpoint = try await EmbeddingsEndpoint.start(key: "sk-test", throttleFirst: false)
+            defer { endpoint.stop() }
+            try configure(cat, port: endpoint.port, key: "sk-test")
+            let t = try await cat.createTable("docs", columns: [.init("id", .int), .init("body", .string)], primaryKey: ["id"])
+            try await t.createEmbeddingIndex(on: "body", name: "oa", embedding: "openai.embeddings(model='text-embedding-3-small', dimensions=32)")
+            let other = try await cat.createTable("other", columns: [.init("id", .int)])
+            try await t.insert([["id": 1, "body": "amber basalt"], ["id": 2, "body": "cobalt dune"], ["id": 3, "body": "ember fjord"]])
+            #expect(endpoint.batches == [3])
+            // Nothing else writes: one request, made before the transaction.
+            try await t.batchUpdate([["id": 2, "body": "granite heron"]])
+            #expect(endpoint.batches == [3, 1])
+
+            // While the endpoint holds the update's request, the catalog takes other writes, to
+            // another table and to this one: the model is not called with the write lock held.
+            endpoint.hold()
+            let update = Task { try await t.update(["body": "heron granite amber"], where: "id <= 2") }
+            try await endpoint.waitUntilHeld(1)
+            let wrote = Mutex<Bool>(false)
+            let writes = Task {
+                try await other.insert([["id": 1]])
+                try await t.delete(where: "id == 2")
+                wrote.withLock { $0 = true }
+            }
+            // Were the write lock held, these writes would wait for the endpoint: give them ten
+            // seconds, then let the endpoint answer, so that the test fails rather than hangs.
+            for _ in 0..<1000 where !wrote.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(wrote.withLock { $0 }, "other writes waited for the update's call to the model")
+            endpoint.release()
+            try await writes.value
+            let u = try await update.value
+            // The rows read before the transaction were no longer current (row 2 was deleted
+            // meanwhile): the update read and embedded again inside it, and changed row 1 only.
+            #expect(u.rowCount == 1)
+            #expect(endpoint.batches == [3, 1, 2, 1])
+            #expect(try await other.count() == 1)
+            let rows = try await t.select(["id", "body"], orderBy: ["body.similarity('heron granite amber') desc"], limit: 1).rows
+            #expect(rows.first?["id"] == 1)
+            #expect(rows.first?["body"] == "heron granite amber")
         }
     }
 }

@@ -141,17 +141,19 @@ struct RowWriter {
     /// ``compute(_:only:onError:rowOffset:)`` on a thread outside Swift's cooperative pool when
     /// a column calls a model or a remote API (seconds of work or waiting that would otherwise
     /// hold one of the few threads every task shares); inline otherwise.
-    func computeAway(_ rows: [Prepared], onError override: OnError? = nil, rowOffset: Int = 0) async throws(PixeltableError) -> ([Prepared], Int) {
-        guard callsSlowFunctions else {
+    func computeAway(
+        _ rows: [Prepared], only: [ColumnInfo]? = nil, onError override: OnError? = nil, rowOffset: Int = 0
+    ) async throws(PixeltableError) -> ([Prepared], Int) {
+        guard only.map({ $0.contains(where: TableSnapshot.callsSlowFunction) }) ?? callsSlowFunctions else {
             var r = rows
-            let n = try compute(&r, onError: override, rowOffset: rowOffset)
+            let n = try compute(&r, only: only, onError: override, rowOffset: rowOffset)
             return (r, n)
         }
         let result: Result<([Prepared], Int), PixeltableError> = await withCheckedContinuation { done in
             DispatchQueue.global(qos: .userInitiated).async {
                 var r = rows
                 do throws(PixeltableError) {
-                    let n = try compute(&r, onError: override, rowOffset: rowOffset)
+                    let n = try compute(&r, only: only, onError: override, rowOffset: rowOffset)
                     done.resume(returning: .success((r, n)))
                 } catch {
                     done.resume(returning: .failure(error))

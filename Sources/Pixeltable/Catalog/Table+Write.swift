@@ -183,15 +183,11 @@ extension Table {
             let w = RowWriter(snap: snap)
             let assignmentList = assignments
             let computedList = computed
-            let placement = w.placement()
-            let outcome: (Int?, [RowContext], Int)
-            do {
-            outcome = try await t.catalog.committer.write { db in
-                let (current, nextRID) = try w.begin(db)
-                let scanned = try QueryExecutor.scan(db, snap, asOf: nil, filters: filters.map { [$0] } ?? [], needs: [], loadAll: true, parameters: [:])
-                if scanned.isEmpty { return (nil, [], 0) }
+            // Each matching row with the assignments and expressions applied to its current values.
+            let applied = { @Sendable (scanned: [ScannedRow]) throws(PixeltableError) -> [RowContext] in
                 let evaluator = ExpressionEvaluator(media: snap.media)
                 var newRows: [RowContext] = []
+                newRows.reserveCapacity(scanned.count)
                 for (i, r) in scanned.enumerated() {
                     var ctx = r.context
                     for (c, v) in assignmentList { ctx.values[c.id] = v }
@@ -207,7 +203,29 @@ extension Table {
                     }
                     newRows.append(ctx)
                 }
-                let errors = try w.compute(&newRows, only: deps)
+                return newRows
+            }
+            let scanMatching = { @Sendable (db: Database) throws -> [ScannedRow] in
+                try QueryExecutor.scan(db, snap, asOf: nil, filters: filters.map { [$0] } ?? [], needs: [], loadAll: true, parameters: [:])
+            }
+            let early = try await t.computeBeforeWriting(snap, w, deps) { db throws in
+                let scanned = try scanMatching(db)
+                return (scanned, try applied(scanned))
+            }
+            let placement = w.placement()
+            let outcome: (Int?, [RowContext], Int)
+            do {
+            outcome = try await t.catalog.committer.write { db in
+                let (current, nextRID) = try w.begin(db)
+                var (scanned, newRows, errors): ([ScannedRow], [RowContext], Int)
+                if let early, try early.isCurrent(db, snap) {
+                    (scanned, newRows, errors) = (early.scanned, early.rows, early.errors)
+                } else {
+                    scanned = try scanMatching(db)
+                    newRows = try applied(scanned)
+                    errors = try w.compute(&newRows, only: deps)
+                }
+                if scanned.isEmpty { return (nil, [], 0) }
                 let version = current + 1
                 newRows = try w.placeMedia(newRows, version: version, into: placement)
                 for (r, n) in zip(scanned, newRows) {
@@ -278,12 +296,11 @@ extension Table {
             let w = RowWriter(snap: snap)
             let keyList = keys
             let setList = sets
-            let placement = w.placement()
-            let outcome: (Int?, [RowContext], Int)
-            do {
-            outcome = try await t.catalog.committer.write { db in
-                let (current, nextRID) = try w.begin(db)
-                var found: [(ScannedRow, RowContext)] = []
+            let deps = snap.dependents(of: Set(setList.flatMap { $0.map(\.0.id) }))
+            // The rows the keys name, as stored and with their new values set.
+            let findRows = { @Sendable (db: Database) throws -> ([ScannedRow], [RowContext]) in
+                var scanned: [ScannedRow] = []
+                var rows: [RowContext] = []
                 for (i, key) in keyList.enumerated() {
                     var filters: [TypedExpr] = []
                     for (c, v) in zip(snap.primaryKey, key) {
@@ -295,27 +312,33 @@ extension Table {
                     }
                     var ctx = r.context
                     for (c, v) in setList[i] { ctx.values[c.id] = v }
-                    found.append((r, ctx))
+                    scanned.append(r)
+                    rows.append(ctx)
                 }
-                if found.isEmpty { return (nil, [], 0) }
+                return (scanned, rows)
+            }
+            let early = try await t.computeBeforeWriting(snap, w, deps, read: findRows)
+            let placement = w.placement()
+            let outcome: (Int?, [RowContext], Int)
+            do {
+            outcome = try await t.catalog.committer.write { db in
+                let (current, nextRID) = try w.begin(db)
+                var (scanned, rows, errors): ([ScannedRow], [RowContext], Int)
+                if let early, try early.isCurrent(db, snap) {
+                    (scanned, rows, errors) = (early.scanned, early.rows, early.errors)
+                } else {
+                    (scanned, rows) = try findRows(db)
+                    errors = try w.compute(&rows, only: deps)
+                }
+                if scanned.isEmpty { return (nil, [], 0) }
                 let version = current + 1
-                var errors = 0
-                var out: [RowContext] = []
-                let changed = Set(setList.flatMap { $0.map(\.0.id) })
-                var computedRows: [RowContext] = []
-                for (_, ctx) in found {
-                    var one = [ctx]
-                    errors += try w.compute(&one, only: snap.dependents(of: changed))
-                    computedRows.append(one[0])
-                }
-                computedRows = try w.placeMedia(computedRows, version: version, into: placement)
-                for ((r, _), row) in zip(found, computedRows) {
+                rows = try w.placeMedia(rows, version: version, into: placement)
+                for (r, row) in zip(scanned, rows) {
                     try w.retire(db, rowid: r.rowid, version: version)
                     try w.insert(db, row, rid: r.rid, version: version)
-                    out.append(row)
                 }
-                try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: out.count, errors: errors))
-                return (version, out, errors)
+                try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: rows.count, errors: errors))
+                return (version, rows, errors)
             }
             } catch {
                 placement?.finish(committed: nil)

@@ -150,11 +150,7 @@ final class TableSnapshot: Sendable {
         storedColumns = stored
         mediaColumns = stored.filter { $0.type.isMedia }
         storedComputed = allColumns.filter { $0.record.isComputed && $0.record.stored }.sorted { $0.id < $1.id }
-        callsSlowFunctions = storedComputed.contains { c in
-            var found = false
-            c.expr?.visit { e in if case .call(let f, _) = e.node, f.batch != nil { found = true } }
-            return found
-        }
+        callsSlowFunctions = storedComputed.contains(where: Self.callsSlowFunction)
         let table = "tbl_\(storageID)"
         var cols = ["_rid", "_v_min", "_v_max"]
         for c in stored {
@@ -182,6 +178,13 @@ final class TableSnapshot: Sendable {
     func displayExpression(_ c: ColumnInfo) -> String? {
         guard let s = c.syntax else { return c.record.expression == nil ? nil : "<unavailable>" }
         return SyntaxCoding.display(s) { self.byID[$0]?.name ?? "#\($0)" }
+    }
+
+    /// Whether `column`'s expression calls a function that runs batches (a model, a remote API).
+    static func callsSlowFunction(_ column: ColumnInfo) -> Bool {
+        var found = false
+        column.expr?.visit { e in if case .call(let f, _) = e.node, f.batch != nil { found = true } }
+        return found
     }
 
     /// Columns whose stored values must be recomputed when the columns in `changed` change,
