@@ -54,9 +54,9 @@ echo "embeddings: exact search over 100,000 vectors" >&2
 
 echo "embeddings: HNSW over $HNSW_ROWS vectors (hnswlib in Python first, then pxt)" >&2
 "$BENCHBIN" make-vectors --n "$HNSW_ROWS" --dims 384 --queries 1000 --vectors-out "$WORK/vectors.f32" --queries-out "$WORK/queries.f32"
-python3 "$BENCH_DIR/hnsw_python.py" "$WORK/vectors.f32" "$WORK/queries.f32" 384 "$WORK/truth.i64" 16 100 64 10 > "$WORK/hnsw-python.json"
+python3 "$BENCH_DIR/hnsw_python.py" "$WORK/vectors.f32" "$WORK/queries.f32" 384 "$WORK/truth.i64" 16 100 200 10 > "$WORK/hnsw-python.json"
 rm -f "$WORK/vectors.f32"
-"$BENCHBIN" vector-hnsw --n "$HNSW_ROWS" --dims 384 --queries 1000 --ef 64 --truth "$WORK/truth.i64" --home "$WORK/bench" > "$WORK/hnsw.json"
+"$BENCHBIN" vector-hnsw --n "$HNSW_ROWS" --dims 384 --queries 1000 --ef 200 --truth "$WORK/truth.i64" --home "$WORK/bench" > "$WORK/hnsw.json"
 
 python3 - "$WORK" <<'PY' | tee "$OUT/embeddings.json"
 import json, sys

@@ -216,7 +216,7 @@ func vectorHNSW() {
     let n = Int(option("n", "1000000"))!, dims = Int(option("dims", "384"))!, runs = Int(option("queries", "1000"))!
     let base = option("home", NSTemporaryDirectory() + "pxt-bench")
     let truthFile = option("truth", "truth.i64")
-    let ef = Int(option("ef", "64"))!
+    let ef = Int(option("ef", "200"))!
     runBlocking {
         guard let truthData = FileManager.default.contents(atPath: truthFile) else { throw PixeltableError(.invalidArgument, "cannot read \(truthFile)") }
         let truth: [Int64] = truthData.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }

@@ -14,7 +14,7 @@ final class HNSWGraph: @unchecked Sendable {
     struct Parameters: Sendable, Hashable {
         var m = 16
         var efConstruction = 100
-        var efSearch = 64
+        var efSearch = 200
     }
 
     private init(handle: OpaquePointer, dimensions: Int) {
