@@ -77,35 +77,86 @@ INLINE float dot_body(const float *a, const float *b, int n) {
     return total;
 }
 
-INLINE void attention_body(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scores) {
+// Keys are laid out by component (a transposed, zero-padded copy of the head's keys) so that a query's scores come out sixteen keys at a time in vector registers,
+// with no horizontal sums; the weighted sum of values keeps 32 (then 8) output components in
+// registers across the keys. Head sizes of 32 and 64 (MiniLM, BERT) take only the wide paths.
+#define KEY_BLOCK 16
+INLINE long round_up_keys(long n) { return (n + KEY_BLOCK - 1) / KEY_BLOCK * KEY_BLOCK; }
+
+INLINE void attention_body(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scratch) {
     int dh = hidden / heads;
     long stride = 3L * hidden;
     float scale = 1.0f / sqrtf((float)dh);
     const float *base = qkv + offset * stride;
+    long lp = round_up_keys(length);
+    float *kt = scratch;  // component d of key j at kt[d * lp + j]
+    float *scores = scratch + (long)dh * lp;
+    float *qs = scores + lp;  // the query scaled by 1/sqrt(dh)
+    for (int d = 0; d < dh; d++) {
+        for (long j = length; j < lp; j++) kt[d * lp + j] = 0;
+    }
+    for (int j = 0; j < length; j++) {
+        const float *k = base + j * stride + hidden + head * dh;
+        for (int d = 0; d < dh; d++) kt[d * lp + j] = k[d];
+    }
     for (int i = 0; i < length; i++) {
         const float *q = base + i * stride + head * dh;
-        float top = -INFINITY;
-        for (int j = 0; j < length; j++) {
-            float dot = dot_body(q, base + j * stride + hidden + head * dh, dh) * scale;
-            scores[j] = dot;
-            top = dot > top ? dot : top;
+        for (int d = 0; d < dh; d++) qs[d] = q[d] * scale;
+        for (long j0 = 0; j0 < lp; j0 += KEY_BLOCK) {
+            float acc[KEY_BLOCK] = {0};
+            for (int d = 0; d < dh; d++) {
+                float qd = qs[d];
+                const float *row = kt + d * lp + j0;
+                for (int k = 0; k < KEY_BLOCK; k++) acc[k] += qd * row[k];
+            }
+            for (int k = 0; k < KEY_BLOCK; k++) scores[j0 + k] = acc[k];
         }
-        float sum = 0;
-        for (int j = 0; j < length; j++) {
-            float e = exp_nonpositive(scores[j] - top);
-            scores[j] = e;
-            sum += e;
+        // The maximum, the exponentials and their sum in separate loops, the reductions over
+        // eight partial results: each loop then vectorizes (a float sum in one accumulator
+        // would not, as reordering it changes its rounding).
+        float tops[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+        for (int j = length; j < lp; j++) scores[j] = -INFINITY;
+        for (long j0 = 0; j0 < lp; j0 += 8) {
+            for (int k = 0; k < 8; k++) tops[k] = scores[j0 + k] > tops[k] ? scores[j0 + k] : tops[k];
         }
-        float inv = 1.0f / sum;
+        float top = tops[0];
+        for (int k = 1; k < 8; k++) top = tops[k] > top ? tops[k] : top;
+        for (long j = 0; j < lp; j++) scores[j] = exp_nonpositive(scores[j] - top);
+        float sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (long j0 = 0; j0 < lp; j0 += 8) {
+            for (int k = 0; k < 8; k++) sums[k] += scores[j0 + k];
+        }
+        float inv = 1.0f / (((sums[0] + sums[1]) + (sums[2] + sums[3])) + ((sums[4] + sums[5]) + (sums[6] + sums[7])));
         float *out = ctx + (offset + i) * hidden + head * dh;
-        for (int d = 0; d < dh; d++) out[d] = 0;
-        for (int j = 0; j < length; j++) {
-            const float *v = base + j * stride + 2 * hidden + head * dh;
-            float p = scores[j] * inv;
-            for (int d = 0; d < dh; d++) out[d] += p * v[d];
+        const float *values = base + 2 * hidden + head * dh;
+        int d0 = 0;
+        for (; d0 + 32 <= dh; d0 += 32) {
+            float acc[32] = {0};
+            for (int j = 0; j < length; j++) {
+                const float *v = values + j * stride + d0;
+                float p = scores[j];
+                for (int k = 0; k < 32; k++) acc[k] += p * v[k];
+            }
+            for (int k = 0; k < 32; k++) out[d0 + k] = acc[k] * inv;
+        }
+        for (; d0 + 8 <= dh; d0 += 8) {
+            float acc[8] = {0};
+            for (int j = 0; j < length; j++) {
+                const float *v = values + j * stride + d0;
+                float p = scores[j];
+                for (int k = 0; k < 8; k++) acc[k] += p * v[k];
+            }
+            for (int k = 0; k < 8; k++) out[d0 + k] = acc[k] * inv;
+        }
+        for (; d0 < dh; d0++) {
+            float a = 0;
+            for (int j = 0; j < length; j++) a += scores[j] * values[j * stride + d0];
+            out[d0] = a * inv;
         }
     }
 }
+
+long pxt_attention_scratch(int length, int hidden, int heads) { return round_up_keys(length) * (hidden / heads + 1) + hidden / heads; }
 
 INLINE void dot_range_body(const float *m, long lo, long hi, int dim, const float *q, float *out) {
     for (long r = lo; r < hi; r++) out[r] = dot_body(m + r * dim, q, dim);
@@ -118,8 +169,8 @@ INLINE void dot_rows_body(const float *m, int dim, const int32_t *slots, long n,
 #ifdef PXT_X86
 #define AVX2 __attribute__((target("avx2,fma")))
 AVX2 static void gelu_avx2(float *x, long count) { gelu_body(x, count); }
-AVX2 static void attention_avx2(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scores) {
-    attention_body(qkv, ctx, offset, length, hidden, heads, head, scores);
+AVX2 static void attention_avx2(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scratch) {
+    attention_body(qkv, ctx, offset, length, hidden, heads, head, scratch);
 }
 AVX2 static void dot_range_avx2(const float *m, long lo, long hi, int dim, const float *q, float *out) { dot_range_body(m, lo, hi, dim, q, out); }
 AVX2 static void dot_rows_avx2(const float *m, int dim, const int32_t *slots, long n, const float *q, float *out) {
@@ -135,8 +186,8 @@ AVX2 static void dot_rows_avx2(const float *m, int dim, const int32_t *slots, lo
 
 void pxt_gelu(float *x, long count) { DISPATCH(gelu_avx2(x, count), gelu_body(x, count)); }
 
-void pxt_attention(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scores) {
-    DISPATCH(attention_avx2(qkv, ctx, offset, length, hidden, heads, head, scores), attention_body(qkv, ctx, offset, length, hidden, heads, head, scores));
+void pxt_attention(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scratch) {
+    DISPATCH(attention_avx2(qkv, ctx, offset, length, hidden, heads, head, scratch), attention_body(qkv, ctx, offset, length, hidden, heads, head, scratch));
 }
 
 void pxt_dot_range(const float *m, long lo, long hi, int dim, const float *q, float *out) {

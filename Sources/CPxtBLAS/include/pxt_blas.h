@@ -36,8 +36,12 @@ void pxt_broadcast_rows(float *out, const float *bias, long rows, int width);
 /// Scaled dot-product attention for one sentence and one head. `qkv` holds, per token, the
 /// query, key and value projections side by side (3 * hidden floats); tokens `offset` to
 /// `offset + length` are the sentence. Writes the head's `hidden / heads` floats of each of the
-/// sentence's rows of `ctx` (hidden floats per row). `scores` has room for `length` floats.
-void pxt_attention(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scores);
+/// sentence's rows of `ctx` (hidden floats per row). `scratch` has room for
+/// `pxt_attention_scratch(length, hidden, heads)` floats.
+void pxt_attention(const float *qkv, float *ctx, long offset, int length, int hidden, int heads, int head, float *scratch);
+
+/// The floats of scratch space ``pxt_attention`` needs for a sentence of `length` tokens.
+long pxt_attention_scratch(int length, int hidden, int heads);
 
 // Exact vector search (an embedding index's search when no HNSW graph is used).
 

@@ -138,12 +138,12 @@ final class BertEncoder: Sendable {
         let longest = lengths.max() ?? 0
         let workers = min(TensorOps.cores, work)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(1, longest))
-            defer { scores.deallocate() }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, pxt_attention_scratch(Int32(longest), Int32(h), Int32(heads))))
+            defer { scratch.deallocate() }
             var item = worker
             while item < work {
                 let s = item / heads
-                pxt_attention(qkv.base, ctx.base, offsets[s], Int32(lengths[s]), Int32(h), Int32(heads), Int32(item % heads), scores)
+                pxt_attention(qkv.base, ctx.base, offsets[s], Int32(lengths[s]), Int32(h), Int32(heads), Int32(item % heads), scratch)
                 item += workers
             }
         }
