@@ -9,13 +9,19 @@ public struct TOMLReader: Sendable {
     public let context: String
     /// The line of the table's header (or of the key that holds it).
     public let line: Int
+    /// When set, `${NAME}` and `${NAME:-default}` in every string read are replaced from it
+    /// (service files); module files leave strings as written.
+    public var environment: [String: String]?
 
     /// A reader over `table`.
-    public init(_ table: TOMLTable, file: String, context: String, line: Int) {
+    ///
+    /// - Parameter environment: Variables for `${NAME}` references; `nil` reads strings as they are.
+    public init(_ table: TOMLTable, file: String, context: String, line: Int, environment: [String: String]? = nil) {
         self.table = table
         self.file = file
         self.context = context
         self.line = line
+        self.environment = environment
     }
 
     /// An INVALID_CONFIGURATION error at `line`: `file:line: message`.
@@ -45,7 +51,17 @@ public struct TOMLReader: Sendable {
     public func string(_ key: String, required: Bool = false) throws(PixeltableError) -> String? {
         guard let n = try node(key, required: required) else { return nil }
         guard case .string(let s) = n.value else { throw typeError(key, n, "a string") }
-        return s
+        return try substituted(s, key, n)
+    }
+
+    /// `s` with its `${NAME}` references replaced, when this reader has an environment.
+    func substituted(_ s: String, _ key: String, _ n: TOMLNode) throws(PixeltableError) -> String {
+        guard let environment else { return s }
+        do throws(EnvironmentSubstitution.Failure) {
+            return try EnvironmentSubstitution.apply(s, environment)
+        } catch {
+            throw self.error("'\(key)' in \(context): \(error.message)", line: n.line)
+        }
     }
 
     /// An integer value.
@@ -69,7 +85,7 @@ public struct TOMLReader: Sendable {
         var out: [String] = []
         for item in items {
             guard case .string(let s) = item.value else { throw typeError(key, item, "a list of strings") }
-            out.append(s)
+            out.append(try substituted(s, key, item))
         }
         return out
     }
@@ -78,7 +94,7 @@ public struct TOMLReader: Sendable {
     public func subtable(_ key: String, context: String) throws(PixeltableError) -> TOMLReader? {
         guard let n = table[key] else { return nil }
         guard case .table(let t) = n.value else { throw typeError(key, n, "a table") }
-        return TOMLReader(t, file: file, context: context, line: n.line)
+        return TOMLReader(t, file: file, context: context, line: n.line, environment: environment)
     }
 
     /// An array of tables (`[[key]]`) as readers; a single table counts as one element.
@@ -89,11 +105,11 @@ public struct TOMLReader: Sendable {
             var out: [TOMLReader] = []
             for (i, item) in items.enumerated() {
                 guard case .table(let t) = item.value else { throw typeError(key, item, "a table") }
-                out.append(TOMLReader(t, file: file, context: context(i), line: item.line))
+                out.append(TOMLReader(t, file: file, context: context(i), line: item.line, environment: environment))
             }
             return out
         case .table(let t):
-            return [TOMLReader(t, file: file, context: context(0), line: n.line)]
+            return [TOMLReader(t, file: file, context: context(0), line: n.line, environment: environment)]
         default:
             throw typeError(key, n, "an array of tables ([[\(key)]])")
         }

@@ -185,7 +185,7 @@ enum ServeCommand {
         c.routes = [r]
         for file in args.list("config") ?? [] {
             // Single-endpoint mode takes host, port and prefix from a --config file's first service.
-            if let s = try ServiceConfigLoader.services(inFile: HomeDirectory.absolute(file)).first {
+            if let s = try ServiceConfigLoader.services(inFile: HomeDirectory.absolute(file), environment: ctx.environment).first {
                 c.host = s.host
                 c.port = s.port
                 c.prefix = s.prefix

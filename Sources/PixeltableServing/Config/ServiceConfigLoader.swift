@@ -27,7 +27,7 @@ public enum ServiceConfigLoader {
         var all: [ServiceConfig] = []
         for file in sources(configFiles: configFiles, directory: directory, home: home, environment: environment) {
             guard FileManager.default.fileExists(atPath: file) else { continue }
-            for s in try services(inFile: file) where !all.contains(where: { $0.name == s.name }) {
+            for s in try services(inFile: file, environment: environment) where !all.contains(where: { $0.name == s.name }) {
                 all.append(s)
             }
         }
@@ -39,20 +39,30 @@ public enum ServiceConfigLoader {
     }
 
     /// Every service a file declares.
-    public static func services(inFile file: String) throws(PixeltableError) -> [ServiceConfig] {
+    ///
+    /// - Parameter environment: Replaces `${NAME}` and `${NAME:-default}` in every string of
+    ///   the services (see ``EnvironmentSubstitution``).
+    public static func services(
+        inFile file: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(PixeltableError) -> [ServiceConfig] {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw PixeltableError(.invalidConfiguration, "Could not read config file: \(file)")
         }
-        return try services(inText: text, file: file)
+        return try services(inText: text, file: file, environment: environment)
     }
 
     /// Every service in TOML text.
-    public static func services(inText text: String, file: String) throws(PixeltableError) -> [ServiceConfig] {
+    ///
+    /// - Parameter environment: Replaces `${NAME}` and `${NAME:-default}` in every string of
+    ///   the services (see ``EnvironmentSubstitution``).
+    public static func services(
+        inText text: String, file: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(PixeltableError) -> [ServiceConfig] {
         let root: TOMLTable
         do { root = try TOMLParser.parse(text, file: file) } catch {
             throw PixeltableError(.invalidConfiguration, "\(file):\(error.line):\(error.column): \(error.message)")
         }
-        let reader = TOMLReader(root, file: file, context: "the config file", line: 1)
+        let reader = TOMLReader(root, file: file, context: "the config file", line: 1, environment: environment)
         var holders: [(TOMLReader, String)] = [(reader, "service")]
         if let p = try reader.subtable("pixeltable", context: "[pixeltable]") { holders.append((p, "pixeltable.service")) }
         if let tool = try reader.subtable("tool", context: "[tool]"), let p = try tool.subtable("pixeltable", context: "[tool.pixeltable]") {
