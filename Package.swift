@@ -79,6 +79,7 @@ let package = Package(
             name: "PixeltableServing",
             dependencies: [
                 "Pixeltable",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,7 +115,9 @@ let package = Package(
         // What several test targets share: generated test media.
         .target(name: "PixeltableTestSupport", dependencies: ["Pixeltable"], path: "Tests/PixeltableTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableTests", dependencies: ["Pixeltable", "PixeltableTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "PixeltableServingTests", dependencies: ["PixeltableServing", "PixeltableTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixeltableServingTests", dependencies: ["PixeltableServing", "PixeltableTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableCLITests", dependencies: ["PixeltableCLI", "PixeltableTestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -40,6 +40,8 @@ public final class ServiceRouter: Sendable {
     public let configuration: Configuration
     let routes = Mutex<[RouteSpec]>([])
     let jobs: JobRunner
+    /// The databases `export_sql` routes write to, one per connection string.
+    let exportTargets = ExportTargets()
 
     /// A router over `catalog`.
     ///
@@ -111,12 +113,38 @@ public final class ServiceRouter: Sendable {
         if exportSQL != nil && returnFileResponse {
             throw PixeltableError(.invalidArgument, "\(p): export_sql and return_fileresponse are mutually exclusive")
         }
-        if let m = exportSQL?.method, m == "merge" {
-            throw PixeltableError(.unsupportedOperation, "\(p): 'merge' is not yet supported")
+    }
+
+    /// The exporter of a route whose response has the fields `outputs`, checked against its
+    /// target; media fields are URL strings in the response, so they are exported as strings.
+    func exporter(_ export: SQLExport?, _ p: String, outputs: [(name: String, type: ColumnType, comment: String?)]) async throws(PixeltableError) -> SQLExporter? {
+        guard let export else { return nil }
+        let source = outputs.map { o in (name: o.name, type: o.type.isMedia ? ColumnType(.string, nullable: o.type.nullable) : o.type) }
+        return try await SQLExporter.make(export, p, source: source, targets: exportTargets)
+    }
+
+    /// The fields of a closure route's response, with their types, read off its example value.
+    static func exportFields<R: RouteResponse>(of type: R.Type, _ p: String) throws(PixeltableError) -> [(name: String, type: ColumnType, comment: String?)] {
+        let example: JSONValue
+        do { example = try encode(R.example) } catch {
+            throw PixeltableError(.invalidType, "\(p): cannot encode \(R.self).example for export_sql: \(error)")
         }
-        // Declared and validated; writing to external databases comes with SQL export support.
-        if exportSQL != nil {
-            throw PixeltableError(.unsupportedOperation, "\(p): export_sql is not supported by this version of pxt serve")
+        guard case .object(let fields) = example else {
+            throw PixeltableError(.invalidType, "\(p): cannot interpret response type \(R.self) as a row for export_sql: its example is not an object")
+        }
+        return try fields.map { (name, value) throws(PixeltableError) in
+            let t: ColumnType
+            switch value {
+            case .int: t = ColumnType(.int, nullable: true)
+            case .double: t = ColumnType(.float, nullable: true)
+            case .bool: t = ColumnType(.bool, nullable: true)
+            case .string: t = ColumnType(.string, nullable: true)
+            case .array, .object: t = ColumnType(.json, nullable: true)
+            case .null:
+                throw PixeltableError(
+                    .invalidType, "\(p): cannot interpret response field '\(name)' of \(R.self) as a Pixeltable type for export_sql: its example is null")
+            }
+            return (name: name, type: t, comment: nil)
         }
     }
 
@@ -160,6 +188,7 @@ public final class ServiceRouter: Sendable {
             outputs: spec.1)
         try Self.unsupportedOutputs(spec.1, p)
         spec.0.returnFileResponse = returnFileResponse
+        spec.0.exporter = try await exporter(exportSQL, p, outputs: spec.0.outputs)
         try add(spec.0)
     }
 
@@ -202,6 +231,7 @@ public final class ServiceRouter: Sendable {
         try Self.checkMediaOptions(p, uploadFileInputs: nil, returnFileResponse: returnFileResponse, background: background, exportSQL: exportSQL, outputs: outs)
         try Self.unsupportedOutputs(outs, p)
         spec.returnFileResponse = returnFileResponse
+        spec.exporter = try await exporter(exportSQL, p, outputs: spec.outputs)
         try add(spec)
     }
 
@@ -304,26 +334,35 @@ public final class ServiceRouter: Sendable {
     ///
     /// The handler's result type provides an example value, from which the response schema in
     /// the OpenAPI document is made.
+    ///
+    /// With `exportSQL`, what the handler returns is the exported row: the fields of
+    /// `Response.example` are checked against the target table.
     public func insertRoute<Response: RouteResponse>(
-        _ table: Table, path: String, inputs: [String]? = nil, outputs: [String]? = nil, background: Bool = false,
+        _ table: Table, path: String, inputs: [String]? = nil, outputs: [String]? = nil, exportSQL: SQLExport? = nil, background: Bool = false,
         _ handler: @escaping @Sendable (ResultRow) async throws -> Response
     ) async throws(PixeltableError) {
-        var (spec, _) = try await insertSpec(table, path: path, inputs: inputs, uploadFileInputs: nil, outputs: outputs, p: "insert_route()", background: background)
+        let p = "insert_route()"
+        var (spec, _) = try await insertSpec(table, path: path, inputs: inputs, uploadFileInputs: nil, outputs: outputs, p: p, background: background)
         spec.transform = { row in try Self.encode(try await handler(row)) }
         spec.transformSchema = try Self.schema(of: Response.self)
+        if exportSQL != nil { spec.exporter = try await exporter(exportSQL, p, outputs: try Self.exportFields(of: Response.self, p)) }
         try add(spec)
     }
 
     /// Adds `POST path` that updates a row by primary key, then answers with what `handler`
     /// makes of the output row (the counterpart of `@router.update_route`); 404 without calling
     /// it when no row has the key.
+    ///
+    /// With `exportSQL`, what the handler returns is the exported row (see ``insertRoute(_:path:inputs:outputs:exportSQL:background:_:)``).
     public func updateRoute<Response: RouteResponse>(
-        _ table: Table, path: String, inputs: [String]? = nil, outputs: [String]? = nil, background: Bool = false,
+        _ table: Table, path: String, inputs: [String]? = nil, outputs: [String]? = nil, exportSQL: SQLExport? = nil, background: Bool = false,
         _ handler: @escaping @Sendable (ResultRow) async throws -> Response
     ) async throws(PixeltableError) {
-        var (spec, _) = try await updateSpec(table, path: path, inputs: inputs, outputs: outputs, p: "update_route()", background: background)
+        let p = "update_route()"
+        var (spec, _) = try await updateSpec(table, path: path, inputs: inputs, outputs: outputs, p: p, background: background)
         spec.transform = { row in try Self.encode(try await handler(row)) }
         spec.transformSchema = try Self.schema(of: Response.self)
+        if exportSQL != nil { spec.exporter = try await exporter(exportSQL, p, outputs: try Self.exportFields(of: Response.self, p)) }
         try add(spec)
     }
 

@@ -165,6 +165,40 @@ private let fullService = """
         #expect(compute.method == .post && !compute.oneRow && !compute.returnFileResponse)
     }
 
+    @Test func environmentVariablesAreSubstitutedInEveryString() throws {
+        let text = """
+            [[service]]
+            name = "svc"
+            host = "${BIND_HOST:-127.0.0.1}"
+            [[service.routes]]
+            type = "insert"
+            table = "${APP_DIR}/events"
+            path = "/events"
+            outputs = ["id", "${EXTRA_COLUMN}"]
+            [service.routes.export_sql]
+            db_connect = "postgresql://app:${PG_PASSWORD}@db/analytics"
+            table = "literal_$${NOT_A_VAR}_and_$5"
+            """
+        let env = ["APP_DIR": "myapp", "EXTRA_COLUMN": "kind", "PG_PASSWORD": "s3cret"]
+        let s = try #require(try ServiceConfigLoader.services(inText: text, file: "/srv/svc.toml", environment: env).first)
+        #expect(s.host == "127.0.0.1")
+        let r = try #require(s.routes.first)
+        #expect(r.table == "myapp/events")
+        #expect(r.outputs == ["id", "kind"])
+        #expect(r.exportSQL?.dbConnect == "postgresql://app:s3cret@db/analytics")
+        #expect(r.exportSQL?.table == "literal_${NOT_A_VAR}_and_$5")
+        // What --dry-run prints has the password masked.
+        #expect(r.json["export_sql"]?["db_connect"] == "postgresql://app:***@db/analytics")
+        // An unset variable names itself, the file, the line and the key.
+        var e = configError { _ = try ServiceConfigLoader.services(inText: text, file: "/srv/svc.toml", environment: ["APP_DIR": "a", "EXTRA_COLUMN": "k"]) }
+        #expect(e?.code == .invalidConfiguration)
+        #expect(e?.message == "/srv/svc.toml:10: 'db_connect' in export_sql of [[service.routes]] #1 of service 'svc': environment variable 'PG_PASSWORD' is not set (write ${PG_PASSWORD:-default} for a default)")
+        e = configError { _ = try ServiceConfigLoader.services(inText: "[[service]]\nname = \"${oops\"\n", file: "b.toml", environment: [:]) }
+        #expect(e?.message == "b.toml:2: 'name' in [[service]] #1: '${' without a closing '}'")
+        e = configError { _ = try ServiceConfigLoader.services(inText: "[[service]]\nname = \"${1X}\"\n", file: "b.toml", environment: ["1X": "v"]) }
+        #expect(e?.message == "b.toml:2: 'name' in [[service]] #1: '${1X}' does not name an environment variable")
+    }
+
     @Test func defaultsAreFastAPIRoutersDefaults() throws {
         let s = try #require(try ServiceConfigLoader.services(inText: "[[service]]\nname = \"svc\"\n", file: "s.toml").first)
         #expect(s.title == nil)

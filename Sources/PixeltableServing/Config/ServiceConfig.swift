@@ -60,7 +60,8 @@ public struct RouteConfig: Sendable, Hashable {
     }
 
     static func exportJSON(_ e: SQLExport) -> JSONValue {
-        ["db_connect": .string(e.dbConnect), "table": .string(e.table), "db_schema": e.dbSchema.map { .string($0) } ?? .null, "method": .string(e.method)]
+        // The connection string's password is never shown (`--dry-run`, `pxt config`).
+        ["db_connect": .string(ExportConnection.redacted(e.dbConnect)), "table": .string(e.table), "db_schema": e.dbSchema.map { .string($0) } ?? .null, "method": .string(e.method)]
     }
 }
 

@@ -80,6 +80,7 @@ enum RouteExecutor {
 
     static func finish(_ spec: RouteSpec, _ row: ResultRow, links: MediaLinks) async throws -> RouteAnswer {
         if spec.returnFileResponse { return await fileAnswer(spec, row, links: links) }
+        let body: JSONValue
         if let transform = spec.transform {
             var outRow = row
             if !spec.outputs.isEmpty {
@@ -87,9 +88,21 @@ enum RouteExecutor {
                 outRow = ResultRow(columns: names, values: names.map { row[$0] ?? .null })
             }
             // Closure routes receive media as URL strings, as Pixeltable's decorators do.
-            return RouteAnswer(status: 200, body: try await transform(links.row(outRow)))
+            body = try await transform(links.row(outRow))
+        } else {
+            body = outputObject(links.row(row), spec)
         }
-        return RouteAnswer(status: 200, body: outputObject(links.row(row), spec))
+        if let exporter = spec.exporter {
+            // The exported row is the response body; the Pixeltable write has committed, and
+            // stays whatever happens here.
+            do throws(SQLExporter.Failure) {
+                try await exporter.export(body)
+            } catch {
+                ExportLog.failed(exporter, route: spec.path, error.cause)
+                return .detail(500, error.detail)
+            }
+        }
+        return RouteAnswer(status: 200, body: body)
     }
 
     /// The file of the route's single media output (reference §1.8): 500 when the value is

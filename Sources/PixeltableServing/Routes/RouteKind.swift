@@ -5,10 +5,18 @@ public enum QueryMethod: String, Sendable, Hashable {
     case get, post
 }
 
-/// Where each successful insert or update is also written (the `export_sql` option).
+/// Where each successful insert or update is also written (the `export_sql` option): the
+/// response body, as one row of an existing table in a SQLite or PostgreSQL database.
 ///
-/// Declared here so that routes and service files can carry it; writing to external databases
-/// comes with SQL export support.
+/// ```swift
+/// try await router.addInsertRoute(
+///     events, path: "/events", outputs: ["id", "kind", "at"],
+///     exportSQL: SQLExport(dbConnect: "sqlite:///analytics.db", table: "events", method: "merge"))
+/// ```
+///
+/// The target is checked when the route is registered; each request writes after the
+/// Pixeltable write has committed, and answers 500 if the export fails (the Pixeltable write
+/// stays).
 public struct SQLExport: Sendable, Hashable {
     /// Connection string of the external database.
     public var dbConnect: String
@@ -64,6 +72,8 @@ struct RouteSpec: Sendable {
     var returnFileResponse = false
     /// The table's schema version at registration; requests answer 409 when it changed.
     var schemaVersion: Int?
+    /// Writes each response to an external database (`export_sql`).
+    var exporter: SQLExporter?
     /// A closure route's post-processing, and the schema of what it returns.
     var transform: (@Sendable (ResultRow) async throws -> JSONValue)?
     var transformSchema: JSONValue?
