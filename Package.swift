@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C helpers the Swift standard library does not reach (glibc's mallopt).
@@ -80,6 +82,8 @@ let package = Package(
             dependencies: [
                 "Pixeltable",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,7 +120,11 @@ let package = Package(
         .target(name: "PixeltableTestSupport", dependencies: ["Pixeltable"], path: "Tests/PixeltableTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableTests", dependencies: ["Pixeltable", "PixeltableTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PixeltableServingTests", dependencies: ["PixeltableServing", "PixeltableTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "PixeltableServingTests",
+            dependencies: [
+                "PixeltableServing", "PixeltableTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "PixeltableCLITests", dependencies: ["PixeltableCLI", "PixeltableTestSupport"], swiftSettings: swiftSettings),
     ]

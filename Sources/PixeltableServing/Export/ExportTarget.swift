@@ -19,8 +19,9 @@ protocol ExportTarget: Sendable {
     /// Whether a column the database declares as `declaredType` takes values of `source`.
     func accepts(declaredType: String, source: ColumnType) -> Bool
 
-    /// The `index`-th (1-based) parameter placeholder of a statement: `?` or `$1`.
-    func placeholder(_ index: Int) -> String
+    /// The `index`-th (1-based) parameter placeholder of a statement, for a column whose
+    /// ``ExportTableInfo`` cast is `cast`: `?`, or `$1::jsonb`.
+    func placeholder(_ index: Int, cast: String?) -> String
 
     /// Runs one statement with `values` bound in order and commits it; the number of rows it
     /// changed.
@@ -28,12 +29,16 @@ protocol ExportTarget: Sendable {
 
     /// Closes the connections (service shutdown).
     func close() async
+
+    /// A driver's error as a line for messages and the server log, holding no password.
+    func explain(_ error: any Error) -> String
 }
 
 /// A target table as its database describes it.
 struct ExportTableInfo: Sendable {
-    /// Column names and declared types, in table order.
-    var columns: [(name: String, type: String)]
+    /// Column names, declared types (as messages show them) and, where the database needs
+    /// values cast to the column's type, the type to cast to; in table order.
+    var columns: [(name: String, type: String, cast: String?)]
     /// The primary key's columns, in key order (empty when it has none).
     var primaryKey: [String]
 }
@@ -60,6 +65,8 @@ enum ExportValue: Sendable, Equatable {
 }
 
 extension ExportTarget {
+    func explain(_ error: any Error) -> String { SQLExporter.reason(error) }
+
     /// `"name"`, or `"schema"."name"`: identifiers quoted as both SQLite and PostgreSQL read them.
     func qualified(_ table: String, schema: String?) -> String {
         let t = Self.quote(table)

@@ -21,8 +21,9 @@ final class ExportTargets: Sendable {
                 } catch {
                     throw PixeltableError(.invalidConfiguration, "export_sql: cannot open \(c.redacted): \(SQLExporter.reason(error))")
                 }
-            case .postgres:
-                throw PixeltableError(.unsupportedOperation, "export_sql: PostgreSQL targets are not supported by this build of pxt serve yet (\(c.redacted)); use a sqlite:/// target")
+            case .postgres(let host, let port, let user, let password, let database, let parameters):
+                t = try PostgresExportTarget(
+                    host: host, port: port, user: user, password: password, database: database, parameters: parameters, displayURL: c.redacted)
             }
             all[connection] = t
             return t

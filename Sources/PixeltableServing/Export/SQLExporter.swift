@@ -44,7 +44,7 @@ struct SQLExporter: Sendable {
         do {
             info = try await target.describe(table: export.table, schema: export.dbSchema)
         } catch {
-            throw PixeltableError(.invalidConfiguration, "\(p): cannot read table '\(export.table)' in:\n\(target.displayURL)\n\(SQLExporter.reason(error))")
+            throw PixeltableError(.invalidConfiguration, "\(p): cannot read table '\(export.table)' in:\n\(target.displayURL)\n\(target.explain(error))")
         }
         guard let info else {
             throw PixeltableError(.pathNotFound, "\(p): table '\(export.table)' does not exist in:\n\(target.displayURL)")
@@ -62,9 +62,11 @@ struct SQLExporter: Sendable {
         let names = source.map(\.name)
         let table = target.qualified(export.table, schema: export.dbSchema)
         let quoted = { (n: String) in type(of: target).quote(n) }
+        let casts = Dictionary(info.columns.map { ($0.name, $0.cast) }, uniquingKeysWith: { a, _ in a })
+        let mark = { (i: Int, column: String) in target.placeholder(i, cast: casts[column] ?? nil) }
         switch method {
         case .insert:
-            let marks = names.indices.map { target.placeholder($0 + 1) }
+            let marks = names.enumerated().map { mark($0.offset + 1, $0.element) }
             return SQLExporter(
                 method: method, target: target, tableName: table,
                 sql: "INSERT INTO \(table) (\(names.map(quoted).joined(separator: ", "))) VALUES (\(marks.joined(separator: ", ")))", bindings: names)
@@ -87,17 +89,12 @@ struct SQLExporter: Sendable {
                     .invalidArgument, "\(p): method='\(method.rawValue)' requires at least one non-primary-key column in the response columns (got only \(pythonList(names)))")
             }
             if method == .update {
-                var n = 0
-                let next = { () -> String in
-                    n += 1
-                    return target.placeholder(n)
-                }
-                let sets = rest.map { "\(quoted($0)) = \(next())" }.joined(separator: ", ")
-                let conditions = key.map { "\(quoted($0)) = \(next())" }.joined(separator: " AND ")
+                let sets = rest.enumerated().map { "\(quoted($0.element)) = \(mark($0.offset + 1, $0.element))" }.joined(separator: ", ")
+                let conditions = key.enumerated().map { "\(quoted($0.element)) = \(mark(rest.count + $0.offset + 1, $0.element))" }.joined(separator: " AND ")
                 return SQLExporter(
                     method: method, target: target, tableName: table, sql: "UPDATE \(table) SET \(sets) WHERE \(conditions)", bindings: rest + key)
             }
-            let marks = names.indices.map { target.placeholder($0 + 1) }
+            let marks = names.enumerated().map { mark($0.offset + 1, $0.element) }
             let sets = rest.map { "\(quoted($0)) = excluded.\(quoted($0))" }.joined(separator: ", ")
             return SQLExporter(
                 method: method, target: target, tableName: table,
@@ -126,7 +123,7 @@ struct SQLExporter: Sendable {
             do {
                 changed = try await target.execute(sql, values)
             } catch {
-                throw Failure(detail: "export_sql write failed", cause: Self.reason(error))
+                throw Failure(detail: "export_sql write failed", cause: target.explain(error))
             }
             if method == .update && changed != 1 {
                 throw Failure(detail: "export_sql update affected \(changed) rows; expected 1", cause: "\(changed) rows matched the primary key")

@@ -36,7 +36,7 @@ final class SQLiteExportTarget: ExportTarget {
             var keyed: [(Int, String)] = []
             for r in rows {
                 let name: String = r["name"]
-                info.columns.append((name, r["type"] ?? ""))
+                info.columns.append((name, r["type"] ?? "", nil))
                 let pk: Int = r["pk"] ?? 0
                 if pk > 0 { keyed.append((pk, name)) }
             }
@@ -47,7 +47,7 @@ final class SQLiteExportTarget: ExportTarget {
 
     func accepts(declaredType: String, source: ColumnType) -> Bool { ExportCompatibility.accepts(declaredType, source) }
 
-    func placeholder(_ index: Int) -> String { "?" }
+    func placeholder(_ index: Int, cast: String?) -> String { "?" }
 
     func execute(_ sql: String, _ values: [ExportValue]) async throws -> Int {
         guard let queue else { throw PixeltableError(.pathNotFound, "no database file at \(path)") }
