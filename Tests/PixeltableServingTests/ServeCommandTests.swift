@@ -611,6 +611,63 @@ private func listeningPort(_ text: String) -> Int? {
         }
     }
 
+    @Test func exportSQLWritesToASQLiteTargetNamedThroughTheEnvironment() async throws {
+        try await withServeEnv { env in
+            let target = env.root + "/analytics.db"
+            let made = Process()
+            made.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            made.arguments = ["python3", "-c", "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('CREATE TABLE films_log (id INTEGER, title TEXT PRIMARY KEY, title_upper TEXT)')", target]
+            try made.run()
+            made.waitUntilExit()
+            try #require(made.terminationStatus == 0)
+            try env.write(
+                "quickstart/export.toml",
+                """
+                [[service]]
+                name = "exporting"
+                modules = ["app.films"]
+                [[service.routes]]
+                type = "insert"
+                table = "quickstart/films"
+                path = "/films"
+                inputs = ["id", "title"]
+                outputs = ["id", "title", "title_upper"]
+                [service.routes.export_sql]
+                db_connect = "sqlite:///${ANALYTICS_DB}"
+                table = "films_log"
+                method = "merge"
+                """)
+            // Without the variable: an error naming it, the file and the line; nothing served.
+            let dry = try await env.run(["exporting", "--config", "export.toml", "--dry-run", "--json"])
+            #expect(dry.code == 1, "\(dry)")
+            #expect(dry.err.contains("export.toml:11: 'db_connect' in export_sql of [[service.routes]] #1 of service 'exporting': environment variable 'ANALYTICS_DB' is not set"), "\(dry)")
+            let p = try PxtProcess(
+                ["serve", "exporting", "--config", "export.toml", "--host", "127.0.0.1", "--port", "0"], directory: env.quickstart,
+                environment: env.environment.merging(["ANALYTICS_DB": target]) { $1 })
+            guard await p.waitForStdout(lines: 5), let port = listeningPort(p.stdout) else {
+                p.signal(SIGKILL)
+                Issue.record("no startup lines: \(p.stdout) \(p.stderr)")
+                return
+            }
+            for id in [1, 2] {
+                let r = try await http(port, "POST", "/films", json: ["id": .int(Int64(id)), "title": "Alien"])
+                #expect(r.status == 200, "\(r.text)")
+            }
+            p.signal(SIGTERM)
+            #expect(await p.waitForExit() == 0, "\(p.stderr)")
+            let read = Process()
+            let out = Pipe()
+            read.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            read.arguments = ["python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT id, title, title_upper FROM films_log').fetchall())", target]
+            read.standardOutput = out
+            try read.run()
+            read.waitUntilExit()
+            let rows = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            // merge on the target's key (the title): the second request updated the first's row.
+            #expect(rows == "[(2, 'Alien', 'ALIEN')]\n")
+        }
+    }
+
     @Test(.enabled(if: miniLMInstalled, "needs sentence-transformers/all-MiniLM-L6-v2 (scripts/fetch-models.sh; .ci/run runs it)"))
     func theSearchExampleFindsArticlesByMeaning() async throws {
         try await withServeEnv { env in
