@@ -208,41 +208,51 @@ extension Table {
             let scanMatching = { @Sendable (db: Database) throws -> [ScannedRow] in
                 try QueryExecutor.scan(db, snap, asOf: nil, filters: filters.map { [$0] } ?? [], needs: [], loadAll: true, parameters: [:])
             }
-            let early = try await t.computeBeforeWriting(snap, w, deps) { db throws in
+            return try await t.writeUpdate(snap, w, deps: deps) { db in
                 let scanned = try scanMatching(db)
                 return (scanned, try applied(scanned))
             }
-            let placement = w.placement()
-            let outcome: (Int?, [RowContext], Int)
-            do {
-            outcome = try await t.catalog.committer.write { db in
+        }
+    }
+
+    /// Writes an update as one new version: the rows `read` returns (as stored, and with the
+    /// update applied) get their columns in `deps` recomputed — before the write transaction
+    /// when one calls a model or an API (``PrecomputedUpdate``) —, then each stored version is
+    /// retired and the new one inserted under the same row id.
+    func writeUpdate(
+        _ snap: TableSnapshot, _ w: RowWriter, deps: [ColumnInfo], read: @escaping @Sendable (Database) throws -> ([ScannedRow], [RowContext])
+    ) async throws -> WriteResult {
+        // Untyped: a schema change met inside the transaction must reach withSchemaRetry as it is.
+        let early = try await computeBeforeWriting(snap, w, deps, read: read)
+        let placement = w.placement()
+        let outcome: (Int?, [RowContext], Int)
+        do {
+            outcome = try await catalog.committer.write { db in
                 let (current, nextRID) = try w.begin(db)
-                var (scanned, newRows, errors): ([ScannedRow], [RowContext], Int)
+                var (scanned, rows, errors): ([ScannedRow], [RowContext], Int)
                 if let early, try early.isCurrent(db, snap) {
-                    (scanned, newRows, errors) = (early.scanned, early.rows, early.errors)
+                    (scanned, rows, errors) = (early.scanned, early.rows, early.errors)
                 } else {
-                    scanned = try scanMatching(db)
-                    newRows = try applied(scanned)
-                    errors = try w.compute(&newRows, only: deps)
+                    (scanned, rows) = try read(db)
+                    errors = try w.compute(&rows, only: deps)
                 }
                 if scanned.isEmpty { return (nil, [], 0) }
                 let version = current + 1
-                newRows = try w.placeMedia(newRows, version: version, into: placement)
-                for (r, n) in zip(scanned, newRows) {
+                rows = try w.placeMedia(rows, version: version, into: placement)
+                for (r, row) in zip(scanned, rows) {
                     try w.retire(db, rowid: r.rowid, version: version)
-                    try w.insert(db, n, rid: r.rid, version: version)
+                    try w.insert(db, row, rid: r.rid, version: version)
                 }
-                try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: newRows.count, errors: errors))
-                return (version, newRows, errors)
+                try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: rows.count, errors: errors))
+                return (version, rows, errors)
             }
-            } catch {
-                placement?.finish(committed: nil)
-                throw error
-            }
-            placement?.finish(committed: outcome.0)
-            let (version, rows, errors) = outcome
-            return WriteResult(rowCount: rows.count, errorCount: errors, rows: w.results(rows), version: version)
+        } catch {
+            placement?.finish(committed: nil)
+            throw error
         }
+        placement?.finish(committed: outcome.0)
+        let (version, updated, errors) = outcome
+        return WriteResult(rowCount: updated.count, errorCount: errors, rows: w.results(updated), version: version)
     }
 
     func updatableColumn(_ snap: TableSnapshot, _ name: String) throws(PixeltableError) -> ColumnInfo {
@@ -317,36 +327,7 @@ extension Table {
                 }
                 return (scanned, rows)
             }
-            let early = try await t.computeBeforeWriting(snap, w, deps, read: findRows)
-            let placement = w.placement()
-            let outcome: (Int?, [RowContext], Int)
-            do {
-            outcome = try await t.catalog.committer.write { db in
-                let (current, nextRID) = try w.begin(db)
-                var (scanned, rows, errors): ([ScannedRow], [RowContext], Int)
-                if let early, try early.isCurrent(db, snap) {
-                    (scanned, rows, errors) = (early.scanned, early.rows, early.errors)
-                } else {
-                    (scanned, rows) = try findRows(db)
-                    errors = try w.compute(&rows, only: deps)
-                }
-                if scanned.isEmpty { return (nil, [], 0) }
-                let version = current + 1
-                rows = try w.placeMedia(rows, version: version, into: placement)
-                for (r, row) in zip(scanned, rows) {
-                    try w.retire(db, rowid: r.rowid, version: version)
-                    try w.insert(db, row, rid: r.rid, version: version)
-                }
-                try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: rows.count, errors: errors))
-                return (version, rows, errors)
-            }
-            } catch {
-                placement?.finish(committed: nil)
-                throw error
-            }
-            placement?.finish(committed: outcome.0)
-            let (version, updated, errors) = outcome
-            return WriteResult(rowCount: updated.count, errorCount: errors, rows: w.results(updated), version: version)
+            return try await t.writeUpdate(snap, w, deps: deps, read: findRows)
         }
     }
 

@@ -48,13 +48,6 @@ enum EmbeddingFunctions {
     }
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Float {
-        var dot: Float = 0, na: Float = 0, nb: Float = 0
-        for i in 0..<a.count {
-            dot += a[i] * b[i]
-            na += a[i] * a[i]
-            nb += b[i] * b[i]
-        }
-        let d = (na * nb).squareRoot()
-        return d > 0 ? dot / d : 0
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in VectorMetric.cosine.score(pa, pb) } }
     }
 }
