@@ -191,6 +191,40 @@ import Testing
         }
     }
 
+    @Test func concurrentRequestsShareStatementsAndOneBadRowFailsAlone() async throws {
+        try await withService { cat in
+            let target = try Target("CREATE TABLE log (id INTEGER UNIQUE, kind TEXT); CREATE TABLE latest (id INTEGER PRIMARY KEY, kind TEXT)")
+            defer { target.remove() }
+            let t = try await events(cat)
+            let router = try ServiceRouter(catalog: cat)
+            try await router.addInsertRoute(t, path: "/log", outputs: ["id", "kind"], exportSQL: SQLExport(dbConnect: target.url, table: "log"))
+            try await router.addInsertRoute(t, path: "/latest", outputs: ["id", "kind"], exportSQL: SQLExport(dbConnect: target.url, table: "latest", method: "merge"))
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            // 40 requests at once, one of them (id 7, sent twice) breaking the target's UNIQUE.
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<40 {
+                    let id = i == 39 ? 7 : i
+                    group.addTask { try await http(s.port, "POST", "/log", json: ["id": .int(Int64(id)), "kind": .string("k\(i)")]).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 39)
+            #expect(statuses.filter { $0 == 500 }.count == 1)
+            #expect(try target.rows("SELECT count(*) AS n FROM log") == [["n": 39.databaseValue]])
+            #expect(try await t.count() == 40)
+            // Concurrent merges of one key: each is answered, and the target holds one row.
+            let merged = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<20 {
+                    group.addTask { try await http(s.port, "POST", "/latest", json: ["id": 1, "kind": .string("v\(i)")]).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(merged.allSatisfy { $0 == 200 })
+            #expect(try target.rows("SELECT id FROM latest") == [["id": 1.databaseValue]])
+        }
+    }
+
     @Test func backgroundRoutesExportInTheJob() async throws {
         try await withService { cat in
             let target = try Target("CREATE TABLE log (id INTEGER, kind_upper TEXT)")

@@ -44,7 +44,7 @@ struct ExportTableInfo: Sendable {
 }
 
 /// One value bound into an export statement.
-enum ExportValue: Sendable, Equatable {
+enum ExportValue: Sendable, Hashable {
     case null
     case int(Int64)
     case double(Double)

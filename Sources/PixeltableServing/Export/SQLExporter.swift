@@ -23,9 +23,9 @@ struct SQLExporter: Sendable {
     let target: any ExportTarget
     /// The table, quoted and qualified, as messages name it.
     let tableName: String
-    let sql: String
-    /// Response fields in the order of the statement's placeholders.
-    let bindings: [String]
+    let statement: ExportStatement
+    /// Gathers concurrent requests' rows into one statement (`insert` and `merge`).
+    let batcher: ExportBatcher?
 
     /// Checks `export` against its target for a route whose responses have the fields `source`.
     ///
@@ -61,17 +61,10 @@ struct SQLExporter: Sendable {
         }
         let names = source.map(\.name)
         let table = target.qualified(export.table, schema: export.dbSchema)
-        let quoted = { (n: String) in type(of: target).quote(n) }
         let casts = Dictionary(info.columns.map { ($0.name, $0.cast) }, uniquingKeysWith: { a, _ in a })
-        let mark = { (i: Int, column: String) in target.placeholder(i, cast: casts[column] ?? nil) }
-        switch method {
-        case .insert:
-            let marks = names.enumerated().map { mark($0.offset + 1, $0.element) }
-            return SQLExporter(
-                method: method, target: target, tableName: table,
-                sql: "INSERT INTO \(table) (\(names.map(quoted).joined(separator: ", "))) VALUES (\(marks.joined(separator: ", ")))", bindings: names)
-        case .update, .merge:
-            let key = info.primaryKey
+        var key: [String] = []
+        if method != .insert {
+            key = info.primaryKey
             if key.isEmpty {
                 throw PixeltableError(
                     .invalidArgument,
@@ -83,25 +76,15 @@ struct SQLExporter: Sendable {
                     .missingRequired,
                     "\(p): response columns must include the target table's primary-key columns (missing: \(pythonList(missing))). Add them to `outputs`.")
             }
-            let rest = names.filter { !key.contains($0) }
-            if rest.isEmpty {
+            if names.allSatisfy({ key.contains($0) }) {
                 throw PixeltableError(
                     .invalidArgument, "\(p): method='\(method.rawValue)' requires at least one non-primary-key column in the response columns (got only \(pythonList(names)))")
             }
-            if method == .update {
-                let sets = rest.enumerated().map { "\(quoted($0.element)) = \(mark($0.offset + 1, $0.element))" }.joined(separator: ", ")
-                let conditions = key.enumerated().map { "\(quoted($0.element)) = \(mark(rest.count + $0.offset + 1, $0.element))" }.joined(separator: " AND ")
-                return SQLExporter(
-                    method: method, target: target, tableName: table, sql: "UPDATE \(table) SET \(sets) WHERE \(conditions)", bindings: rest + key)
-            }
-            let marks = names.enumerated().map { mark($0.offset + 1, $0.element) }
-            let sets = rest.map { "\(quoted($0)) = excluded.\(quoted($0))" }.joined(separator: ", ")
-            return SQLExporter(
-                method: method, target: target, tableName: table,
-                sql: "INSERT INTO \(table) (\(names.map(quoted).joined(separator: ", "))) VALUES (\(marks.joined(separator: ", "))) "
-                    + "ON CONFLICT (\(key.map(quoted).joined(separator: ", "))) DO UPDATE SET \(sets)",
-                bindings: names)
         }
+        let statement = ExportStatement(method: method, target: target, table: table, columns: names, key: key, casts: casts)
+        return SQLExporter(
+            method: method, target: target, tableName: table, statement: statement,
+            batcher: method == .update ? nil : ExportBatcher(statement))
     }
 
     /// What went wrong with an export, as the request's answer says it.
@@ -112,20 +95,26 @@ struct SQLExporter: Sendable {
         let cause: String
     }
 
-    /// Writes the response `body` (an object; an array of objects is every element). The
-    /// statement's own transaction commits it.
+    /// Writes the response `body` (an object; an array of objects is every element), committed
+    /// when this returns. Rows of `insert` and `merge` routes that arrive together go in one
+    /// statement (``ExportBatcher``); `update` runs one statement per row, since each must
+    /// change exactly one.
     func export(_ body: JSONValue) async throws(Failure) {
         let rows: [JSONValue]
         if case .array(let items) = body { rows = items } else { rows = [body] }
         for row in rows {
-            let values = bindings.map { ExportValue(row[$0] ?? .null) }
+            let values = statement.bindings.map { ExportValue(row[$0] ?? .null) }
+            if let batcher {
+                try await batcher.write(values, key: statement.key.map { ExportValue(row[$0] ?? .null) }).get()
+                continue
+            }
             let changed: Int
             do {
-                changed = try await target.execute(sql, values)
+                changed = try await target.execute(statement.sql(rows: 1), values)
             } catch {
                 throw Failure(detail: "export_sql write failed", cause: target.explain(error))
             }
-            if method == .update && changed != 1 {
+            if changed != 1 {
                 throw Failure(detail: "export_sql update affected \(changed) rows; expected 1", cause: "\(changed) rows matched the primary key")
             }
         }
