@@ -4,7 +4,6 @@
 # spawn (`--prepare` stops the daemon before every run), timed by hyperfine.
 source "$(dirname "$0")/common.sh"
 build_release
-need_tool hyperfine
 WORK=$(mktemp -d)
 export PIXELTABLE_HOME="$WORK/home" PXT_PORT=$(free_port)
 cat > "$WORK/t.toml" <<'TOML'

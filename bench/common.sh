@@ -19,13 +19,8 @@ build_release() {
   fi
 }
 
-need_tool() {
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "installing $1 (apt)" >&2
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq "$1" >&2
-    else sudo apt-get update -qq >&2 && sudo apt-get install -y -qq "$1" >&2; fi
-  fi
-}
+# Every tool the benchmarks use, in one place.
+"$ROOT/scripts/install-bench-tools.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 

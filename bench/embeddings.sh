@@ -9,8 +9,6 @@
 #     exact neighbours, next to the Python hnswlib package on the same vectors and parameters.
 source "$(dirname "$0")/common.sh"
 build_release
-python3 -c "import numpy, scipy, tokenizers, hnswlib" 2>/dev/null \
-  || python3 -m pip install --quiet --disable-pip-version-check numpy scipy tokenizers hnswlib >&2
 "$ROOT/scripts/fetch-models.sh" >&2
 WORK=$(mktemp -d)
 export PIXELTABLE_HOME="$WORK/home"

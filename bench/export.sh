@@ -5,8 +5,6 @@
 # of each, every acknowledged export checked to be in the target table.
 source "$(dirname "$0")/common.sh"
 build_release
-need_tool wrk
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_tool postgresql; fi
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 WORK=$(mktemp -d)
@@ -50,18 +48,8 @@ TOML
 (cd "$WORK/svc" && BENCH_PG_URL="$PG_URL" exec "$PXT" serve bench --config service.toml) > "$WORK/serve.log" 2>&1 & SERVE_PID=$!
 wait_http "http://127.0.0.1:$SERVE_PORT/openapi.json"
 
-cat > "$WORK/insert.lua" <<'LUA'
-local threads = 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-function init(args) counter = 0; base = tid * 100000000 + (tonumber(os.getenv("ID_OFFSET") or "0")) end
-function request()
-  counter = counter + 1
-  local id = base + counter
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, '{"id": ' .. id .. ', "title": "item ' .. id .. '"}')
-end
-LUA
 run_wrk() { # name url
-  wrk -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/insert.lua" "$2" > "$WORK/$1.txt"
+  wrk -t2 -c64 -d"${DURATION}s" --latency -s "$BENCH_DIR/insert.lua" "$2" > "$WORK/$1.txt"
   python3 "$BENCH_DIR/wrkparse.py" "$WORK/$1.txt" > "$WORK/$1.json"
 }
 for r in $(seq 1 "$ROUNDS"); do

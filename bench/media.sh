@@ -8,13 +8,6 @@
 #   - a 200 MB upload: throughput, and the server's peak RSS during it.
 source "$(dirname "$0")/common.sh"
 build_release
-need_tool curl
-if ! command -v vipsthumbnail >/dev/null 2>&1; then
-  echo "installing libvips-tools (apt)" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq libvips-tools >&2
-  else sudo apt-get update -qq >&2 && sudo apt-get install -y -qq libvips-tools >&2; fi
-fi
-python3 -c "import PIL, numpy" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check Pillow numpy >&2
 RUNS=${RUNS:-25}
 WORK=$(mktemp -d)
 export PIXELTABLE_HOME="$WORK/home"
@@ -99,7 +92,6 @@ wrk.method = "POST"
 wrk.body = body
 wrk.headers["Content-Type"] = "multipart/form-data; boundary=pxtbench0boundary"
 LUA
-need_tool wrk
 wrk -t1 -c1 -d"${UPLOAD_SECONDS:-15}s" --latency -s "$WORK/upload.lua" "http://127.0.0.1:$SERVE_PORT/photos" > "$WORK/wrk.txt"
 python3 "$BENCH_DIR/wrkparse.py" "$WORK/wrk.txt" > "$WORK/wrk.json"
 for i in $(seq 1 "$RUNS"); do

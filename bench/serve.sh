@@ -6,8 +6,9 @@
 #   - server RSS after 1,000,000 inserts.
 source "$(dirname "$0")/common.sh"
 build_release
-need_tool wrk
 DURATION=${DURATION:-10}
+# The insert rows carry a year as well (bench/insert.lua).
+export EXTRA_FIELDS=", \"year\": 2000"
 WORK=$(mktemp -d)
 export PIXELTABLE_HOME="$WORK/home"
 HELLO_PORT=$(free_port)
@@ -54,16 +55,6 @@ TOML
 (cd "$WORK/svc" && exec "$PXT" serve bench --config service.toml) > "$WORK/serve.log" 2>&1 & SERVE_PID=$!
 wait_http "http://127.0.0.1:$SERVE_PORT/openapi.json"
 
-cat > "$WORK/insert.lua" <<'LUA'
-local threads = 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-function init(args) counter = 0; base = tid * 100000000 + (tonumber(os.getenv("ID_OFFSET") or "0")) end
-function request()
-  counter = counter + 1
-  local id = base + counter
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, '{"id": ' .. id .. ', "title": "item ' .. id .. '", "year": 2000}')
-end
-LUA
 cat > "$WORK/hello-post.lua" <<'LUA'
 function request()
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, '{"id": 1, "title": "item 1", "year": 2000}')
@@ -87,7 +78,7 @@ ROUNDS=${ROUNDS:-3}
 for r in $(seq 1 "$ROUNDS"); do
   run_wrk "ceiling_post_$r" "http://127.0.0.1:$HELLO_PORT/json" "$WORK/hello-post.lua"
   # Each round inserts fresh ids (round 1 from 1, so that lookups find ids 2..1000).
-  ID_OFFSET=$(( (r - 1) * 10000000 )) run_wrk "insert_$r" "http://127.0.0.1:$SERVE_PORT/items" "$WORK/insert.lua"
+  ID_OFFSET=$(( (r - 1) * 10000000 )) run_wrk "insert_$r" "http://127.0.0.1:$SERVE_PORT/items" "$BENCH_DIR/insert.lua"
 done
 # Every 200 is a stored row.
 python3 - "$WORK" "$ROUNDS" "$PIXELTABLE_HOME" <<'PY'
@@ -112,7 +103,7 @@ TARGET=${RSS_ROWS:-1000000}
 while true; do
   N=$(python3 -c "import sqlite3,sys; db=sqlite3.connect('$PIXELTABLE_HOME/pixeltable.db'); t=db.execute(\"select id from pxt_tables where path='items'\").fetchone()[0]; print(db.execute(f'select count(*) from tbl_{t}').fetchone()[0])")
   [ "$N" -ge "$TARGET" ] && break
-  ID_OFFSET=$((N + 50000000)) wrk -t2 -c64 -d10s -s "$WORK/insert.lua" "http://127.0.0.1:$SERVE_PORT/items" > /dev/null
+  ID_OFFSET=$((N + 50000000)) wrk -t2 -c64 -d10s -s "$BENCH_DIR/insert.lua" "http://127.0.0.1:$SERVE_PORT/items" > /dev/null
 done
 RSS_KB=$(awk '/VmRSS/ {print $2}' /proc/$SERVE_PID/status)
 HWM_KB=$(awk '/VmHWM/ {print $2}' /proc/$SERVE_PID/status)

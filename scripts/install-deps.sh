@@ -10,7 +10,8 @@
 #   libhnswlib-dev        hnswlib (header-only C++): HNSW graphs for large embedding indexes
 #   curl                  used by the README's examples
 # The -dev packages carry the static archives that `pxt`'s fully static build links.
-# Benchmarks install their own tools (wrk, hyperfine, Pillow, libvips) from bench/common.sh.
+# The benchmarks' tools (wrk, hyperfine, libvips-tools, PostgreSQL, Pillow, ...) are installed by
+# scripts/install-bench-tools.sh, which bench/common.sh runs.
 set -euo pipefail
 missing=()
 for pkg in libsqlite3-dev libjpeg62-turbo-dev libpng-dev libwebp-dev zlib1g-dev libopenblas-dev libhnswlib-dev curl; do
