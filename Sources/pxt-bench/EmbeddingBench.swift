@@ -4,6 +4,7 @@ import CPxtBLAS
 import Dispatch
 import Foundation
 import Pixeltable
+import PixeltableTestSupport
 
 /// Sentences per second of all-MiniLM-L6-v2 over a JSON list of sentences, and the FLOP rate
 /// that is (the encoder's multiply-adds counted per token and layer).
@@ -55,8 +56,8 @@ func sgemmPeak() {
 /// A synthetic embedding: one of 1,000 cluster centres plus noise, at unit length, from the id
 /// alone (so the benchmark's table, its queries and the Python run all see the same vectors).
 func benchVector(_ id: Int64, dims: Int) -> [Float] {
-    var centre = BenchRandom(UInt64(bitPattern: id % 1000) &* 7919 &+ 1)
-    var noise = BenchRandom(UInt64(bitPattern: id) &+ 1_000_003)
+    var centre = SplitMix(UInt64(bitPattern: id % 1000) &* 7919 &+ 1)
+    var noise = SplitMix(UInt64(bitPattern: id) &+ 1_000_003)
     var v = [Float](repeating: 0, count: dims)
     var norm: Float = 0
     for i in 0..<dims {
@@ -66,20 +67,6 @@ func benchVector(_ id: Int64, dims: Int) -> [Float] {
     let inv = 1 / norm.squareRoot()
     for i in 0..<dims { v[i] *= inv }
     return v
-}
-
-struct BenchRandom {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    /// Uniform in [-1, 1).
-    mutating func uniform() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 23) - 1
-    }
 }
 
 /// The query ids: outside the table's ids, from the same clusters.

@@ -1,4 +1,5 @@
 import Foundation
+import PixeltableTestSupport
 import Synchronization
 import Testing
 @testable import Pixeltable
@@ -158,18 +159,5 @@ import Testing
             await #expect(throws: PixeltableError.self) { _ = try await t.query().orderBy(["body.similarity(cat) desc"]).limit(3).collect() }
             #expect(try await t.query().orderBy(["body.similarity('apple') desc"]).limit(0).collect().count == 0)
         }
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
