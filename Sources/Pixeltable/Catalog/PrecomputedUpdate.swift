@@ -38,7 +38,7 @@ extension Table {
         _ snap: TableSnapshot, _ w: RowWriter, _ deps: [ColumnInfo],
         read: @escaping @Sendable (Database) throws -> ([ScannedRow], [RowContext])
     ) async throws(PixeltableError) -> PrecomputedUpdate? {
-        guard deps.contains(where: TableSnapshot.callsSlowFunction) else { return nil }
+        guard snap.callsSlowFunctions(deps) else { return nil }
         let (stamp, scanned, rows) = try await catalog.read { db, _ in
             let stamp = try TableStamp.current(db, tableID: snap.storageID)
             let (scanned, rows) = try read(db)

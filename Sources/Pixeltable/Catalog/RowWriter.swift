@@ -144,7 +144,7 @@ struct RowWriter {
     func computeAway(
         _ rows: [Prepared], only: [ColumnInfo]? = nil, onError override: OnError? = nil, rowOffset: Int = 0
     ) async throws(PixeltableError) -> ([Prepared], Int) {
-        guard only.map({ $0.contains(where: TableSnapshot.callsSlowFunction) }) ?? callsSlowFunctions else {
+        guard only.map(snap.callsSlowFunctions) ?? callsSlowFunctions else {
             var r = rows
             let n = try compute(&r, only: only, onError: override, rowOffset: rowOffset)
             return (r, n)

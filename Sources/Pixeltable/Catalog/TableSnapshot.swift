@@ -68,9 +68,15 @@ final class TableSnapshot: Sendable {
     let media: MediaStore?
     /// Stored columns of media types, whose values are files.
     let mediaColumns: [ColumnInfo]
-    /// Whether a stored computed column calls a function that runs batches (a model, a remote
+    /// The stored computed columns that call a function that runs batches (a model, a remote
     /// API): such columns are computed outside transactions and off the cooperative pool.
-    let callsSlowFunctions: Bool
+    /// Found once per snapshot, not per write.
+    let slowColumnIDs: Set<Int>
+    /// Whether any stored computed column is one of ``slowColumnIDs``.
+    var callsSlowFunctions: Bool { !slowColumnIDs.isEmpty }
+
+    /// Whether any of `columns` calls a model or a remote API.
+    func callsSlowFunctions(_ columns: [ColumnInfo]) -> Bool { columns.contains { slowColumnIDs.contains($0.id) } }
 
     init(
         id: String, path: CatalogPath, kind: TableKind, baseID: String?, schemaVersion: Int, createdAt: Int64,
@@ -150,7 +156,7 @@ final class TableSnapshot: Sendable {
         storedColumns = stored
         mediaColumns = stored.filter { $0.type.isMedia }
         storedComputed = allColumns.filter { $0.record.isComputed && $0.record.stored }.sorted { $0.id < $1.id }
-        callsSlowFunctions = storedComputed.contains(where: Self.callsSlowFunction)
+        slowColumnIDs = Set(storedComputed.filter(Self.callsSlowFunction).map(\.id))
         let table = "tbl_\(storageID)"
         var cols = ["_rid", "_v_min", "_v_max"]
         for c in stored {
@@ -181,7 +187,7 @@ final class TableSnapshot: Sendable {
     }
 
     /// Whether `column`'s expression calls a function that runs batches (a model, a remote API).
-    static func callsSlowFunction(_ column: ColumnInfo) -> Bool {
+    private static func callsSlowFunction(_ column: ColumnInfo) -> Bool {
         var found = false
         column.expr?.visit { e in if case .call(let f, _) = e.node, f.batch != nil { found = true } }
         return found

@@ -13,6 +13,19 @@ struct ExportStatement: Sendable {
     let key: [String]
     /// What each column's values are cast to (PostgreSQL), by column.
     let casts: [String: String?]
+    /// The statement for one row, made once: what `update` always runs, and `insert`/`merge`
+    /// when a request arrives alone.
+    private(set) var oneRow = ""
+
+    init(method: SQLExporter.Method, target: any ExportTarget, table: String, columns: [String], key: [String], casts: [String: String?]) {
+        self.method = method
+        self.target = target
+        self.table = table
+        self.columns = columns
+        self.key = key
+        self.casts = casts
+        oneRow = sql(rows: 1)
+    }
 
     /// Response fields in the order of one row's placeholders.
     var bindings: [String] {
@@ -24,6 +37,7 @@ struct ExportStatement: Sendable {
 
     /// The statement for `rows` rows (`update`: one).
     func sql(rows: Int) -> String {
+        if rows == 1, !oneRow.isEmpty { return oneRow }
         let q = { (n: String) in type(of: target).quote(n) }
         var index = 0
         let mark = { (column: String) -> String in
