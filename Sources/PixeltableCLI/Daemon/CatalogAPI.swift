@@ -24,7 +24,7 @@ final class CatalogAPI: Sendable {
     init(catalog: Catalog, info: DaemonInfo, environment: [String: String] = FastIO.environment) {
         self.catalog = catalog
         self.info = info
-        agreement = EnvironmentAgreement(configFile: ConfigSettings.configFile(home: catalog.home, environment: environment), environment: environment)
+        agreement = EnvironmentAgreement(configFile: ConfigFile.path(home: catalog.home, environment: environment), environment: environment)
     }
 
     /// Routes a request; errors become `{"detail", "error_code"}` with their status.

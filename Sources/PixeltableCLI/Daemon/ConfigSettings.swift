@@ -38,20 +38,10 @@ enum ConfigSettings {
         Setting(section: "together", key: "api_key", type: "str", description: "Together AI API key"),
     ]
 
-    /// The config file in effect: `PIXELTABLE_CONFIG`, else `<home>/config.toml`.
-    static func configFile(home: HomeDirectory, environment env: [String: String] = FastIO.environment) -> String {
-        ConfigFile.path(home: home, environment: env)
-    }
-
-    /// Section → key → value from the config file (empty when absent); an unreadable file is an error.
-    static func fileValues(_ path: String) throws(PixeltableError) -> [String: [String: TOMLValue]] {
-        try ConfigFile.values(path)
-    }
-
     /// The `/api/config` report; `fingerprint` is the daemon's (``EnvironmentAgreement``).
     static func report(home: HomeDirectory, fingerprint: [String: String] = [:], environment env: [String: String] = FastIO.environment) throws(PixeltableError) -> JSONValue {
-        let file = configFile(home: home, environment: env)
-        let values = try fileValues(file)
+        let file = ConfigFile.path(home: home, environment: env)
+        let values = try ConfigFile.values(file)
         var entries: [JSONValue] = []
         var names: [String] = []
         for s in settings {

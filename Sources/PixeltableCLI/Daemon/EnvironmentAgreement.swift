@@ -164,7 +164,7 @@ final class EnvironmentAgreement: Sendable {
             let name = settingName(keys)
             if isSetting(name) { out[name] = hash(JSONWriter.compact.string(value.json)) }
         }
-        for (section, values) in try ConfigSettings.fileValues(path) {
+        for (section, values) in try ConfigFile.values(path) {
             for (key, value) in values { visit([section, key], value) }
         }
         return out
