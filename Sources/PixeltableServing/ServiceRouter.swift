@@ -27,6 +27,11 @@ public final class ServiceRouter: Sendable {
         /// The largest `multipart/form-data` request accepted (uploads); larger ones are
         /// answered 413 with nothing stored.
         public var maxUploadBytes: Int = 100 << 20
+        /// Failed deliveries of an outbox entry whose rows the target refuses before it is marked
+        /// failed (see `pxt exports`). An unavailable target is waited for without limit.
+        public var outboxMaxAttempts: Int = 8
+        /// The wait before an entry's first retry; it doubles with each further failure.
+        public var outboxRetryDelay: Duration = .seconds(1)
 
         /// The default configuration.
         public init() {}
@@ -42,6 +47,8 @@ public final class ServiceRouter: Sendable {
     let jobs: JobRunner
     /// The databases `export_sql` routes write to, one per connection string.
     let exportTargets = ExportTargets()
+    /// Delivers the rows of `export_sql` routes with `delivery = "outbox"`.
+    let outbox: OutboxDelivery
 
     /// A router over `catalog`.
     ///
@@ -56,6 +63,17 @@ public final class ServiceRouter: Sendable {
         self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         self.configuration = configuration
         self.jobs = JobRunner(records: JobRecords(catalog: catalog, service: service), configuration: configuration)
+        self.outbox = OutboxDelivery(
+            records: OutboxRecords(catalog: catalog, service: service), maxAttempts: configuration.outboxMaxAttempts, retryDelay: configuration.outboxRetryDelay)
+    }
+
+    /// Stops the router's background work: waits for running background jobs, stops the outbox
+    /// worker (undelivered entries stay for the next run) and closes the export targets.
+    /// ``ServiceServer`` calls it when it stops; call it when mounting the router yourself.
+    public func shutdown() async {
+        await jobs.drain()
+        await outbox.stop()
+        await exportTargets.closeAll()
     }
 
     /// The registered routes, in order.
@@ -67,6 +85,7 @@ public final class ServiceRouter: Sendable {
     static let builtIns: [(String, String)] = [("GET", "/jobs/{job_id}"), ("GET", "/media/{path:path}"), ("GET", "/openapi.json"), ("GET", "/docs")]
 
     func add(_ spec: RouteSpec) throws(PixeltableError) {
+        var spec = spec
         guard spec.path.hasPrefix("/") else {
             throw PixeltableError(.invalidArgument, "path must start with '/' (got '\(spec.path)')")
         }
@@ -79,7 +98,29 @@ public final class ServiceRouter: Sendable {
             if list.contains(where: { ($0.method == .get ? "GET" : "POST") == method && prefix + $0.path == full }) {
                 throw PixeltableError(.pathAlreadyExists, "route already registered: \(method) '\(full)'")
             }
+            if let exporter = spec.exporter, exporter.delivery == .outbox { spec.outbox = outbox }
             list.append(spec)
+        }
+        if let exporter = spec.exporter, spec.outbox != nil { outbox.add(route: spec.path, outboxRoute(spec, exporter)) }
+    }
+
+    /// What the outbox worker needs to deliver `spec`'s entries: for a closure route, the
+    /// handler runs on the row the entry holds (it ran for the response too; a handler that
+    /// only maps the row to its response gives the same row both times).
+    func outboxRoute(_ spec: RouteSpec, _ exporter: SQLExporter) -> OutboxDelivery.Route {
+        guard let transform = spec.transform else { return OutboxDelivery.Route(exporter: exporter) { $0 } }
+        let outputs = spec.outputs
+        return OutboxDelivery.Route(exporter: exporter) { payload in
+            var names: [String] = []
+            var values: [Value] = []
+            for o in outputs {
+                let v = Value(json: payload[o.name] ?? .null)
+                // Media reach the handler as URL strings; other types as the row had them.
+                let type = o.type.isMedia ? ColumnType(.string, nullable: true) : o.type
+                names.append(o.name)
+                if case .success(let typed) = type.coerce(v) { values.append(typed) } else { values.append(v) }
+            }
+            return try await transform(ResultRow(columns: names, values: values))
         }
     }
 

@@ -52,8 +52,7 @@ public struct ServiceServer: Sendable {
         }
         defer { sweeper.cancel() }
         try await app.runService()
-        await router.jobs.drain()
-        await router.exportTargets.closeAll()
+        await router.shutdown()
     }
 
     /// The address people should open: `0.0.0.0` and `::` as `localhost`, IPv6 in brackets.

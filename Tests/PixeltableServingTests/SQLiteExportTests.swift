@@ -15,7 +15,10 @@ import Testing
 
         init(_ ddl: String) throws {
             path = NSTemporaryDirectory() + "pxt-export-" + UUID().uuidString + ".db"
-            queue = try DatabaseQueue(path: path)
+            // Reads wait for the server's writes (the outbox worker writes while tests read).
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            queue = try DatabaseQueue(path: path, configuration: config)
             try queue.write { try $0.execute(sql: ddl) }
         }
 

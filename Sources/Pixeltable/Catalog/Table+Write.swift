@@ -75,6 +75,7 @@ extension Table {
     ///     schema version is this one (see ``schemaVersion()``).
     ///   - baseDirectory: What relative media paths are relative to; the working directory by
     ///     default.
+    ///   - outbox: Stores a message for each row in the same transaction (``OutboxWrite``).
     ///
     /// Media columns take a local path or `file://` URL (referenced where it is), an
     /// `http(s)://` URL (fetched into the file cache, and checked), or an in-memory
@@ -82,7 +83,8 @@ extension Table {
     /// under `media/`.
     @discardableResult
     public func insert(
-        _ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false, expectedSchemaVersion: Int? = nil, baseDirectory: String? = nil
+        _ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false, expectedSchemaVersion: Int? = nil, baseDirectory: String? = nil,
+        outbox: OutboxWrite? = nil
     ) async throws(PixeltableError) -> WriteResult {
         let t = self
         return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
@@ -111,9 +113,9 @@ extension Table {
             // A key that is already taken fails its INSERT on the primary key's unique index;
             // the group committer then rolls back and redoes the batch with savepoints, so the
             // version claimed here is only kept with the rows.
-            let version: Int
+            let (version, recorded): (Int, [ResultRow]?)
             do {
-                version = try await t.catalog.committer.write { db in
+                (version, recorded) = try await t.catalog.committer.write { db in
                     let (version, firstRID) = try w.beginInsert(db, rowCount: batch.count)
                     try placement?.place(version: version)
                     let rows = placement?.resolve(batch, version: version) ?? batch
@@ -123,7 +125,10 @@ extension Table {
                         rid += 1
                     }
                     try w.recordInsert(db, version: version, counts: VersionCounts(inserts: batch.count, errors: errors))
-                    return version
+                    guard let outbox else { return (version, nil) }
+                    let results = w.results(rows)
+                    try outbox.record(db, results)
+                    return (version, results)
                 }
             } catch {
                 placement?.finish(committed: nil)
@@ -131,7 +136,7 @@ extension Table {
             }
             let stored = placement?.resolve(batch, version: version) ?? batch
             placement?.finish(committed: version)
-            return WriteResult(rowCount: batch.count, errorCount: errors, rows: w.results(stored), version: version)
+            return WriteResult(rowCount: batch.count, errorCount: errors, rows: recorded ?? w.results(stored), version: version)
         }
     }
 
@@ -220,12 +225,13 @@ extension Table {
     /// when one calls a model or an API (``PrecomputedUpdate``) —, then each stored version is
     /// retired and the new one inserted under the same row id.
     func writeUpdate(
-        _ snap: TableSnapshot, _ w: RowWriter, deps: [ColumnInfo], read: @escaping @Sendable (Database) throws -> ([ScannedRow], [RowContext])
+        _ snap: TableSnapshot, _ w: RowWriter, deps: [ColumnInfo], outbox: OutboxWrite? = nil,
+        read: @escaping @Sendable (Database) throws -> ([ScannedRow], [RowContext])
     ) async throws -> WriteResult {
         // Untyped: a schema change met inside the transaction must reach withSchemaRetry as it is.
         let early = try await computeBeforeWriting(snap, w, deps, read: read)
         let placement = w.placement()
-        let outcome: (Int?, [RowContext], Int)
+        let outcome: (Int?, [RowContext], Int, [ResultRow]?)
         do {
             outcome = try await catalog.committer.write { db in
                 let (current, nextRID) = try w.begin(db)
@@ -236,7 +242,7 @@ extension Table {
                     (scanned, rows) = try read(db)
                     errors = try w.compute(&rows, only: deps)
                 }
-                if scanned.isEmpty { return (nil, [], 0) }
+                if scanned.isEmpty { return (nil, [], 0, nil) }
                 let version = current + 1
                 rows = try w.placeMedia(rows, version: version, into: placement)
                 for (r, row) in zip(scanned, rows) {
@@ -244,15 +250,18 @@ extension Table {
                     try w.insert(db, row, rid: r.rid, version: version)
                 }
                 try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: rows.count, errors: errors))
-                return (version, rows, errors)
+                guard let outbox else { return (version, rows, errors, nil) }
+                let results = w.results(rows)
+                try outbox.record(db, results)
+                return (version, rows, errors, results)
             }
         } catch {
             placement?.finish(committed: nil)
             throw error
         }
         placement?.finish(committed: outcome.0)
-        let (version, updated, errors) = outcome
-        return WriteResult(rowCount: updated.count, errorCount: errors, rows: w.results(updated), version: version)
+        let (version, updated, errors, recorded) = outcome
+        return WriteResult(rowCount: updated.count, errorCount: errors, rows: recorded ?? w.results(updated), version: version)
     }
 
     func updatableColumn(_ snap: TableSnapshot, _ name: String) throws(PixeltableError) -> ColumnInfo {
@@ -265,10 +274,14 @@ extension Table {
     /// Updates rows identified by their primary key: each row holds the key columns plus the
     /// columns to set.
     ///
-    /// - Parameter ifNotExists: What a key that matches no row does.
+    /// - Parameters:
+    ///   - ifNotExists: What a key that matches no row does.
+    ///   - outbox: Stores a message for each updated row in the same transaction (``OutboxWrite``).
     /// - Returns: The updated rows, every column included, in the order given.
     @discardableResult
-    public func batchUpdate(_ rows: [[String: Value]], ifNotExists: IfNotExists = .error, expectedSchemaVersion: Int? = nil) async throws(PixeltableError) -> WriteResult {
+    public func batchUpdate(
+        _ rows: [[String: Value]], ifNotExists: IfNotExists = .error, expectedSchemaVersion: Int? = nil, outbox: OutboxWrite? = nil
+    ) async throws(PixeltableError) -> WriteResult {
         let t = self
         return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
             try t.requireTable(snap, "update")
@@ -327,7 +340,7 @@ extension Table {
                 }
                 return (scanned, rows)
             }
-            return try await t.writeUpdate(snap, w, deps: deps, read: findRows)
+            return try await t.writeUpdate(snap, w, deps: deps, outbox: outbox, read: findRows)
         }
     }
 

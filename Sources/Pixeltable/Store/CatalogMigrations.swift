@@ -61,6 +61,24 @@ enum CatalogMigrations {
                 CREATE INDEX pxt_jobs_created ON pxt_jobs (created_at);
                 """)
         }
+        m.registerMigration("v2-outbox") { db in
+            // Deliveries of `export_sql` routes with `delivery = "outbox"`, written in the same
+            // transaction as the rows they export (OutboxRecords).
+            try db.execute(sql: """
+                CREATE TABLE pxt_outbox (
+                    id INTEGER PRIMARY KEY,
+                    service TEXT NOT NULL,
+                    route TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX pxt_outbox_route ON pxt_outbox (service, route, status, id);
+                """)
+        }
         return m
     }
 }

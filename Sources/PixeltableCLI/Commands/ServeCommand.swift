@@ -19,6 +19,9 @@ enum ServeCommand {
         .value("export-sql-table", metavar: "TABLE", help: "target table (required with --export-sql-db-connect)"),
         .value("export-sql-db-schema", metavar: "SCHEMA", help: "optional schema qualifier"),
         .value("export-sql-method", metavar: "METHOD", help: "how each row is written (default insert)", choices: ["insert", "update", "merge"]),
+        .value(
+            "export-sql-delivery", metavar: "DELIVERY", help: "direct (during the request; default) or outbox (recorded with the write, delivered after it with retries)",
+            choices: ["direct", "outbox"]),
     ]
 
     static func list(_ long: String, _ metavar: String, _ help: String) -> CommandSpec.Option {
@@ -175,11 +178,16 @@ enum ServeCommand {
         if (table != nil || args.value("export-sql-db-schema") != nil) && connect == nil {
             throw PixeltableError(.invalidArgument, "--export-sql-table / --export-sql-db-schema requires --export-sql-db-connect")
         }
+        if (args.value("export-sql-method") != nil || args.value("export-sql-delivery") != nil) && connect == nil {
+            throw PixeltableError(.invalidArgument, "--export-sql-method / --export-sql-delivery requires --export-sql-db-connect")
+        }
         if connect != nil && table == nil {
             throw PixeltableError(.invalidArgument, "--export-sql-db-connect requires --export-sql-table")
         }
         if let connect, let table {
-            r.exportSQL = SQLExport(dbConnect: connect, table: table, dbSchema: args.value("export-sql-db-schema"), method: args.value("export-sql-method") ?? "insert")
+            r.exportSQL = SQLExport(
+                dbConnect: connect, table: table, dbSchema: args.value("export-sql-db-schema"), method: args.value("export-sql-method") ?? "insert",
+                delivery: SQLExport.Delivery(rawValue: args.value("export-sql-delivery") ?? "direct") ?? .direct)
         }
         var c = ServiceConfig(name: "pxt-serve", directory: cwd)
         c.routes = [r]

@@ -68,6 +68,8 @@ final class CatalogAPI: Sendable {
             return .json(200, try await schema(req, apply: true))
         case ("POST", "/api/query"): return .json(200, try await query(req))
         case ("POST", "/api/insert"): return try await insert(req)
+        case ("GET", "/api/exports"): return .json(200, try await exports(req))
+        case ("POST", "/api/exports/retry"): return .json(200, try await retryExports(req))
         case ("GET", "/api/dashboard/tree"): return .json(200, try await dashboardTree())
         case ("GET", "/api/dashboard/data"): return .json(200, try await dashboardData(req))
         case ("GET", "/"), ("GET", "/index.html"): return .bytes(200, "text/html; charset=utf-8", Array(Dashboard.html.utf8))

@@ -61,7 +61,11 @@ public struct RouteConfig: Sendable, Hashable {
 
     static func exportJSON(_ e: SQLExport) -> JSONValue {
         // The connection string's password is never shown (`--dry-run`, `pxt config`).
-        ["db_connect": .string(ExportConnection.redacted(e.dbConnect)), "table": .string(e.table), "db_schema": e.dbSchema.map { .string($0) } ?? .null, "method": .string(e.method)]
+        [
+            "db_connect": .string(ExportConnection.redacted(e.dbConnect)), "table": .string(e.table), "db_schema": e.dbSchema.map { .string($0) } ?? .null,
+            "method": .string(e.method),
+            "delivery": .string(e.delivery.rawValue),
+        ]
     }
 }
 

@@ -146,12 +146,18 @@ public enum ServiceConfigLoader {
         c.matchColumns = try r.stringList("match_columns")
         c.returnFileResponse = try r.bool("return_fileresponse") ?? false
         if let e = try r.subtable("export_sql", context: "export_sql of \(r.context)") {
-            try e.checkKeys(["db_connect", "table", "db_schema", "method"])
+            try e.checkKeys(["db_connect", "table", "db_schema", "method", "delivery"])
             let method = try e.string("method") ?? "insert"
             guard ["insert", "update", "merge"].contains(method) else {
                 throw e.error("export_sql method must be 'insert', 'update' or 'merge' [input_value='\(method)']", line: e.table["method"]?.line)
             }
-            c.exportSQL = SQLExport(dbConnect: try e.string("db_connect", required: true)!, table: try e.string("table", required: true)!, dbSchema: try e.string("db_schema"), method: method)
+            let deliveryText = try e.string("delivery") ?? "direct"
+            guard let delivery = SQLExport.Delivery(rawValue: deliveryText) else {
+                throw e.error("export_sql delivery must be 'direct' or 'outbox' [input_value='\(deliveryText)']", line: e.table["delivery"]?.line)
+            }
+            c.exportSQL = SQLExport(
+                dbConnect: try e.string("db_connect", required: true)!, table: try e.string("table", required: true)!, dbSchema: try e.string("db_schema"),
+                method: method, delivery: delivery)
         }
         return c
     }

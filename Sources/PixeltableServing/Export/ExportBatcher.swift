@@ -59,24 +59,8 @@ final class ExportBatcher: Sendable {
                 return b
             }
             if batch.isEmpty { return }
-            for group in groups(batch) { await write(group) }
+            for group in statement.groups(batch, rows: { _ in 1 }, keys: { [$0.key] }) { await write(group) }
         }
-    }
-
-    /// `batch` in statements: for `merge`, a new one wherever a key repeats.
-    private func groups(_ batch: [Pending]) -> [[Pending]] {
-        guard statement.method == .merge else { return [batch] }
-        var out: [[Pending]] = [[]]
-        var keys = Set<[ExportValue]>()
-        for p in batch {
-            if keys.contains(p.key) {
-                out.append([])
-                keys = []
-            }
-            keys.insert(p.key)
-            out[out.count - 1].append(p)
-        }
-        return out
     }
 
     private func write(_ group: [Pending]) async {

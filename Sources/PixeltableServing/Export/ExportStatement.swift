@@ -35,6 +35,31 @@ struct ExportStatement: Sendable {
     /// The most rows one statement takes: SQLite binds at most 32,766 values, PostgreSQL 65,535.
     var maximumRows: Int { max(1, min(512, 30_000 / max(1, columns.count))) }
 
+    /// `items` (each holding `rows(item)` rows whose keys are `keys(item)`) cut into groups
+    /// that one statement each can write, in order: at most ``maximumRows`` rows; for `merge`, a
+    /// new group wherever a key repeats (PostgreSQL refuses to update one row twice in one
+    /// statement); for `update`, one item per group.
+    func groups<T>(_ items: [T], rows: (T) -> Int, keys: (T) -> [[ExportValue]]) -> [[T]] {
+        var out: [[T]] = []
+        var current: [T] = []
+        var count = 0
+        var seen = Set<[ExportValue]>()
+        for item in items {
+            let n = rows(item)
+            let itemKeys = method == .merge ? keys(item) : []
+            let full = method == .update ? !current.isEmpty : count + n > maximumRows
+            if !current.isEmpty && (full || itemKeys.contains(where: seen.contains)) {
+                out.append(current)
+                (current, count, seen) = ([], 0, [])
+            }
+            current.append(item)
+            count += n
+            seen.formUnion(itemKeys)
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
     /// The statement for `rows` rows (`update`: one).
     func sql(rows: Int) -> String {
         if rows == 1, !oneRow.isEmpty { return oneRow }

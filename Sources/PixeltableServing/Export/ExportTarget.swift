@@ -32,6 +32,11 @@ protocol ExportTarget: Sendable {
 
     /// A driver's error as a line for messages and the server log, holding no password.
     func explain(_ error: any Error) -> String
+
+    /// Whether `error` says the database cannot be used just now (it is down, unreachable,
+    /// refusing connections, or the login fails) rather than that it refused the statement's
+    /// rows: the outbox then waits and tries again, without holding the rows at fault.
+    func isUnavailable(_ error: any Error) -> Bool
 }
 
 /// A target table as its database describes it.

@@ -151,6 +151,21 @@ final class PostgresExportTarget: ExportTarget {
         return parts.joined(separator: ": ")
     }
 
+    /// Connection-level failures, and the server's SQLSTATE classes that concern the server
+    /// rather than the statement: 08 connection exception, 28 invalid authorization, 3D invalid
+    /// catalog name, 40 transaction rollback (serialization, deadlock), 53 insufficient
+    /// resources, 57 operator intervention (shutting down, starting up), 58 system error.
+    func isUnavailable(_ error: any Error) -> Bool {
+        guard let e = error as? PSQLError else { return true }
+        switch e.code {
+        case .server:
+            let state = e.serverInfo?[.sqlState] ?? ""
+            return ["08", "28", "3D", "40", "53", "57", "58"].contains(String(state.prefix(2)))
+        case .tooManyParameters, .invalidCommandTag: return false
+        default: return true
+        }
+    }
+
     /// `body`, or a timeout error once `limit` has passed.
     private func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in

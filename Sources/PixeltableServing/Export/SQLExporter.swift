@@ -20,6 +20,8 @@ struct SQLExporter: Sendable {
     }
 
     let method: Method
+    /// Whether rows go during the request or through the outbox (``OutboxDelivery``).
+    let delivery: SQLExport.Delivery
     let target: any ExportTarget
     /// The table, quoted and qualified, as messages name it.
     let tableName: String
@@ -83,7 +85,7 @@ struct SQLExporter: Sendable {
         }
         let statement = ExportStatement(method: method, target: target, table: table, columns: names, key: key, casts: casts)
         return SQLExporter(
-            method: method, target: target, tableName: table, statement: statement,
+            method: method, delivery: export.delivery, target: target, tableName: table, statement: statement,
             batcher: method == .update ? nil : ExportBatcher(statement))
     }
 
@@ -100,24 +102,34 @@ struct SQLExporter: Sendable {
     /// statement (``ExportBatcher``); `update` runs one statement per row, since each must
     /// change exactly one.
     func export(_ body: JSONValue) async throws(Failure) {
-        let rows: [JSONValue]
-        if case .array(let items) = body { rows = items } else { rows = [body] }
-        for row in rows {
-            let values = statement.bindings.map { ExportValue(row[$0] ?? .null) }
+        for row in rows(of: body) {
             if let batcher {
-                try await batcher.write(values, key: statement.key.map { ExportValue(row[$0] ?? .null) }).get()
+                try await batcher.write(row.values, key: row.key).get()
                 continue
             }
             let changed: Int
             do {
-                changed = try await target.execute(statement.sql(rows: 1), values)
+                changed = try await target.execute(statement.sql(rows: 1), row.values)
             } catch {
                 throw Failure(detail: "export_sql write failed", cause: target.explain(error))
             }
-            if changed != 1 {
-                throw Failure(detail: "export_sql update affected \(changed) rows; expected 1", cause: "\(changed) rows matched the primary key")
-            }
+            if changed != 1 { throw Self.updateMissed(changed) }
         }
+    }
+
+    /// The rows a response `body` exports (an object is one; an array, each element), as the
+    /// statement's bound values and the target key's values.
+    func rows(of body: JSONValue) -> [(values: [ExportValue], key: [ExportValue])] {
+        let objects: [JSONValue]
+        if case .array(let items) = body { objects = items } else { objects = [body] }
+        return objects.map { row in
+            (statement.bindings.map { ExportValue(row[$0] ?? .null) }, statement.key.map { ExportValue(row[$0] ?? .null) })
+        }
+    }
+
+    /// An `update` that did not change exactly one row.
+    static func updateMissed(_ changed: Int) -> Failure {
+        Failure(detail: "export_sql update affected \(changed) rows; expected 1", cause: "\(changed) rows matched the primary key")
     }
 
     /// A driver error as text that holds no connection string.

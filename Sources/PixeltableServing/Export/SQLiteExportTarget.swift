@@ -66,6 +66,16 @@ final class SQLiteExportTarget: ExportTarget {
         }
     }
 
+    /// A missing file, a lock held past the busy timeout, a full disk or an I/O error; a
+    /// constraint or a type the table refuses is the rows' fault.
+    func isUnavailable(_ error: any Error) -> Bool {
+        guard let e = error as? DatabaseError else { return true }
+        switch e.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_NOTADB, .SQLITE_CORRUPT: return true
+        default: return false
+        }
+    }
+
     func close() async {
         try? queue?.close()
     }

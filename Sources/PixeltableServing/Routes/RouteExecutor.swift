@@ -53,13 +53,13 @@ enum RouteExecutor {
         case .insert(let table):
             var row: [String: Value] = [:]
             for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
-            let r = try await table.insert([row], lax: spec.isMultipart, expectedSchemaVersion: spec.schemaVersion)
+            let r = try await table.insert([row], lax: spec.isMultipart, expectedSchemaVersion: spec.schemaVersion, outbox: outboxWrite(spec, links: links))
             guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
             return try await finish(spec, r.rows[0], links: links)
         case .update(let table):
             var row: [String: Value] = [:]
             for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
-            let r = try await table.batchUpdate([row], ifNotExists: .ignore, expectedSchemaVersion: spec.schemaVersion)
+            let r = try await table.batchUpdate([row], ifNotExists: .ignore, expectedSchemaVersion: spec.schemaVersion, outbox: outboxWrite(spec, links: links))
             if r.rows.isEmpty { return .detail(404, "row not found") }
             guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
             return try await finish(spec, r.rows[0], links: links)
@@ -78,21 +78,37 @@ enum RouteExecutor {
         }
     }
 
+    /// What a closure route's handler receives: the output columns, media as URL strings (as
+    /// Pixeltable's decorators pass them).
+    static func handlerRow(_ spec: RouteSpec, _ row: ResultRow, links: MediaLinks) -> ResultRow {
+        if spec.outputs.isEmpty { return links.row(row) }
+        let names = spec.outputs.map(\.name)
+        return links.row(ResultRow(columns: names, values: names.map { row[$0] ?? .null }))
+    }
+
+    /// For a route exporting through the outbox, the entry its write records in the same
+    /// transaction: the response body, or for a closure route the row its handler receives
+    /// (the worker runs the handler on it; see ``ServiceRouter/outboxRoute(_:)``).
+    static func outboxWrite(_ spec: RouteSpec, links: MediaLinks) -> OutboxWrite? {
+        guard let service = spec.outbox?.records.service else { return nil }
+        if spec.transform != nil {
+            return OutboxWrite(service: service, route: spec.path) { row in handlerRow(spec, row, links: links).json }
+        }
+        return OutboxWrite(service: service, route: spec.path) { row in outputObject(links.row(row), spec) }
+    }
+
     static func finish(_ spec: RouteSpec, _ row: ResultRow, links: MediaLinks) async throws -> RouteAnswer {
         if spec.returnFileResponse { return await fileAnswer(spec, row, links: links) }
         let body: JSONValue
         if let transform = spec.transform {
-            var outRow = row
-            if !spec.outputs.isEmpty {
-                let names = spec.outputs.map(\.name)
-                outRow = ResultRow(columns: names, values: names.map { row[$0] ?? .null })
-            }
-            // Closure routes receive media as URL strings, as Pixeltable's decorators do.
-            body = try await transform(links.row(outRow))
+            body = try await transform(handlerRow(spec, row, links: links))
         } else {
             body = outputObject(links.row(row), spec)
         }
-        if let exporter = spec.exporter {
+        if let exporter = spec.exporter, exporter.delivery == .outbox {
+            // Recorded with the write; the worker delivers it.
+            spec.outbox?.notify()
+        } else if let exporter = spec.exporter {
             // The exported row is the response body; the Pixeltable write has committed, and
             // stays whatever happens here.
             do throws(SQLExporter.Failure) {

@@ -14,10 +14,23 @@ public enum QueryMethod: String, Sendable, Hashable {
 ///     exportSQL: SQLExport(dbConnect: "sqlite:///analytics.db", table: "events", method: "merge"))
 /// ```
 ///
-/// The target is checked when the route is registered; each request writes after the
-/// Pixeltable write has committed, and answers 500 if the export fails (the Pixeltable write
-/// stays).
+/// The target is checked when the route is registered. With ``Delivery-swift.enum/direct`` (the
+/// default) each request writes after the Pixeltable write has committed, and answers 500 if
+/// the export fails (the Pixeltable write stays); with ``Delivery-swift.enum/outbox`` the row
+/// is recorded in the Pixeltable write's own transaction and delivered after the answer, with
+/// retries, across restarts.
 public struct SQLExport: Sendable, Hashable {
+    /// When and how each exported row reaches the target.
+    public enum Delivery: String, Sendable, Hashable {
+        /// During the request, after the Pixeltable write: a failed export is the request's 500.
+        case direct
+        /// Through an outbox: recorded in the same transaction as the Pixeltable write, so the
+        /// target never misses a committed row nor receives a rolled-back one, and delivered by
+        /// a background worker that retries with backoff (at least once; `merge` and `update`
+        /// make repeats harmless). The request answers once the Pixeltable write committed.
+        case outbox
+    }
+
     /// Connection string of the external database.
     public var dbConnect: String
     /// Target table name.
@@ -26,13 +39,16 @@ public struct SQLExport: Sendable, Hashable {
     public var dbSchema: String?
     /// `insert` (default), `update` or `merge`.
     public var method: String
+    /// ``Delivery-swift.enum/direct`` (default) or ``Delivery-swift.enum/outbox``.
+    public var delivery: Delivery
 
     /// An export target.
-    public init(dbConnect: String, table: String, dbSchema: String? = nil, method: String = "insert") {
+    public init(dbConnect: String, table: String, dbSchema: String? = nil, method: String = "insert", delivery: Delivery = .direct) {
         self.dbConnect = dbConnect
         self.table = table
         self.dbSchema = dbSchema
         self.method = method
+        self.delivery = delivery
     }
 }
 
@@ -74,6 +90,8 @@ struct RouteSpec: Sendable {
     var schemaVersion: Int?
     /// Writes each response to an external database (`export_sql`).
     var exporter: SQLExporter?
+    /// The router's outbox worker, for an exporter with `delivery = "outbox"`.
+    var outbox: OutboxDelivery?
     /// A closure route's post-processing, and the schema of what it returns.
     var transform: (@Sendable (ResultRow) async throws -> JSONValue)?
     var transformSchema: JSONValue?
