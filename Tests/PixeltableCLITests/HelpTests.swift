@@ -13,7 +13,7 @@ struct HelpTests {
         ("Navigation", ["cd", "pwd"]),
         ("Modules", ["schema", "insert", "query", "models"]),
         ("Interactive", ["shell"]),
-        ("Serving", ["serve", "deploy"]),
+        ("Serving", ["serve", "exports", "deploy"]),
         ("Lifecycle", ["daemon", "dashboard", "health"]),
     ]
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Pixeltable
 import PixeltableServing
 import Synchronization
@@ -345,9 +346,14 @@ private func listeningPort(_ text: String) -> Int? {
             json = try JSONParser.parse(r.out)
             #expect(json["routes"]?[0] == ["path": "/s", "background": false, "type": "query", "query": "app.films.search", "inputs": ["q"], "uploadfile_inputs": .null, "one_row": true, "return_fileresponse": false, "method": "get"])
             r = try await env.run([
-                "insert", "--table", "t", "--path", "/e", "--export-sql-db-connect", "sqlite:///x.db", "--export-sql-table", "log", "--export-sql-method", "update", "--dry-run", "--json",
+                "insert", "--table", "t", "--path", "/e", "--export-sql-db-connect", "sqlite:///x.db", "--export-sql-table", "log", "--export-sql-method", "update", "--export-sql-delivery", "outbox", "--dry-run", "--json",
             ])
-            #expect(try JSONParser.parse(r.out)["routes"]?[0]?["export_sql"] == ["db_connect": "sqlite:///x.db", "table": "log", "db_schema": .null, "method": "update"], "\(r)")
+            #expect(
+                try JSONParser.parse(r.out)["routes"]?[0]?["export_sql"] == ["db_connect": "sqlite:///x.db", "table": "log", "db_schema": .null, "method": "update", "delivery": "outbox"],
+                "\(r)")
+            r = try await env.run(["insert", "--table", "t", "--path", "/e", "--export-sql-delivery", "outbox", "--dry-run"])
+            #expect(r.code == 1)
+            #expect(r.err == "pxt: error: --export-sql-method / --export-sql-delivery requires --export-sql-db-connect\n", "\(r)")
         }
     }
 
@@ -665,6 +671,58 @@ private func listeningPort(_ text: String) -> Int? {
             let rows = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             // merge on the target's key (the title): the second request updated the first's row.
             #expect(rows == "[(2, 'Alien', 'ALIEN')]\n")
+        }
+    }
+
+    @Test func theOutboxDeliversEveryAcknowledgedRowAfterASIGKILL() async throws {
+        try await withServeEnv { env in
+            let target = env.root + "/analytics.db"
+            var config = Configuration()
+            config.allowsUnsafeTransactions = true
+            config.busyMode = .timeout(10)
+            let db = try DatabaseQueue(path: target, configuration: config)
+            try await db.write { try $0.execute(sql: "CREATE TABLE films_log (id INTEGER PRIMARY KEY, title TEXT, title_upper TEXT)") }
+            try env.write(
+                "quickstart/outbox.toml",
+                """
+                [[service]]
+                name = "exporting"
+                modules = ["app.films"]
+                [[service.routes]]
+                type = "insert"
+                table = "quickstart/films"
+                path = "/films"
+                inputs = ["id", "title"]
+                outputs = ["id", "title", "title_upper"]
+                [service.routes.export_sql]
+                db_connect = "sqlite:///\(target)"
+                table = "films_log"
+                method = "merge"
+                delivery = "outbox"
+                """)
+            guard let (first, port) = try await env.serve(["exporting", "--config", "outbox.toml", "--host", "127.0.0.1", "--port", "0"]) else { return }
+            // The target is locked by another writer: nothing can be delivered while the server runs.
+            try await db.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
+            for id in 1...30 {
+                let r = try await http(port, "POST", "/films", json: ["id": .int(Int64(id)), "title": .string("Film \(id)")])
+                #expect(r.status == 200, "\(r.text)")
+            }
+            // Every acknowledged row is in the outbox, committed with it: a SIGKILL loses none.
+            first.signal(SIGKILL)
+            _ = await first.waitForExit()
+            try await db.writeWithoutTransaction { try $0.execute(sql: "COMMIT") }
+            #expect(try await db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM films_log") } == 0)
+            let pending = try await OutboxRecords.summary(in: try Catalog.open(home: HomeDirectory(path: env.home)))
+            #expect(pending.map(\.pending) == [30], "\(pending)")
+            // The next run delivers them.
+            guard let (second, _) = try await env.serve(["exporting", "--config", "outbox.toml", "--host", "127.0.0.1", "--port", "0"]) else { return }
+            let delivered = await eventually(within: 30) {
+                (try? await db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM films_log") }) == 30
+            }
+            #expect(delivered)
+            #expect(try await db.read { try String.fetchOne($0, sql: "SELECT title_upper FROM films_log WHERE id = 30") } == "FILM 30")
+            second.signal(SIGTERM)
+            #expect(await second.waitForExit() == 0, "\(second.stderr)")
         }
     }
 

@@ -249,8 +249,9 @@ private let fullService = """
         #expect(keys[2] == ["path", "background", "type", "table", "match_columns"])
         #expect(keys[3] == ["path", "background", "type", "query", "inputs", "uploadfile_inputs", "one_row", "return_fileresponse", "method"])
         #expect(keys[4] == keys[0])
-        #expect(routes[0]["export_sql"] == ["db_connect": "sqlite:///out.db", "table": "films_log", "db_schema": "main", "method": "update"])
-        #expect(routes[0]["export_sql"]?.objectValue?.keys == ["db_connect", "table", "db_schema", "method"])
+        // Pixeltable's four keys, then ours: how rows are delivered.
+        #expect(routes[0]["export_sql"] == ["db_connect": "sqlite:///out.db", "table": "films_log", "db_schema": "main", "method": "update", "delivery": "direct"])
+        #expect(routes[0]["export_sql"]?.objectValue?.keys == ["db_connect", "table", "db_schema", "method", "delivery"])
         // Unset lists and export_sql are null; every default is written out.
         #expect(routes[1]["export_sql"] == .null)
         #expect(routes[2]["match_columns"] == ["title"])
@@ -300,6 +301,9 @@ private let fullService = """
         Invalid(
             text: route + "type = \"insert\"\ntable = \"t\"\npath = \"/x\"\n[service.routes.export_sql]\ndb_connect = \"x\"\ntable = \"y\"\nmethod = \"bogus\"\n",
             message: "input_value='bogus'", at: "method"),
+        Invalid(
+            text: route + "type = \"insert\"\ntable = \"t\"\npath = \"/x\"\n[service.routes.export_sql]\ndb_connect = \"x\"\ntable = \"y\"\ndelivery = \"later\"\n",
+            message: "export_sql delivery must be 'direct' or 'outbox' [input_value='later']", at: "delivery ="),
         Invalid(
             text: route + "type = \"insert\"\ntable = \"t\"\npath = \"/x\"\n[service.routes.export_sql]\ndb_connect = \"x\"\n", message: "missing required key 'table' in export_sql",
             at: "[service.routes.export_sql]"),
