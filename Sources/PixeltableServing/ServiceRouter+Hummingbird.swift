@@ -16,9 +16,23 @@ extension ServiceRouter {
     ///   router's prefix (`pxt serve` puts them at the root, as FastAPI does).
     public func mount<Context: RequestContext>(on router: Router<Context>, docsPrefix: String? = nil) {
         let docs = docsPrefix ?? prefix
+        var methods: [String: Set<String>] = [:]
         for spec in allRoutes {
             router.on(RouterPath(prefix + spec.path), method: spec.method == .get ? .get : .post) { request, _ in
                 await self.respond(spec, request)
+            }
+            methods[prefix + spec.path, default: []].insert(spec.method == .get ? "GET" : "POST")
+        }
+        // Another method on a route's path is 405 naming the allowed ones, as Starlette answers.
+        for (path, allowed) in methods {
+            let allow = allowed.sorted().joined(separator: ", ")
+            for other in ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE"] where !allowed.contains(other) {
+                guard let method = HTTPRequest.Method(other) else { continue }
+                router.on(RouterPath(path), method: method) { _, _ in
+                    var response = Self.json(405, ["detail": "Method Not Allowed"])
+                    response.headers[.allow] = allow
+                    return response
+                }
             }
         }
         router.get(RouterPath(prefix + "/jobs/:job_id")) { _, context in
@@ -101,6 +115,12 @@ extension ServiceRouter {
         } else {
             var req = request
             let body: [UInt8]
+            if spec.method == .post, let type = request.headers[.contentType], !Self.isJSON(type) {
+                // Checked before the body is read. A page on another site can make a browser
+                // send `text/plain` or a form without asking first (CORS lets such "simple"
+                // requests through); only JSON is acted on.
+                return Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes application/json"])
+            }
             if spec.method == .post {
                 do {
                     let buffer = try await req.collectBody(upTo: Self.maxBody)
@@ -141,6 +161,13 @@ extension ServiceRouter {
             return FileResponder.respond(file, contentType: MediaTypes.type(forPath: path), request: request)
         }
         return Self.json(answer.status, answer.body)
+    }
+
+    /// `application/json` or `application/<anything>+json`, with or without parameters, in any
+    /// case.
+    static func isJSON(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
     }
 
     /// Reads a multipart request's parts, files to `tmp/`, or the error answer: 415 for another

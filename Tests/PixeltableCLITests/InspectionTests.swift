@@ -609,7 +609,8 @@ struct InspectionTests {
         withCLI { env in
             let file = env.home + "/config.toml"
             try? FileManager.default.createDirectory(atPath: env.home, withIntermediateDirectories: true)
-            try? "[openai]\napi_key = \"sk-test-do-not-print\"\n\n[pixeltable]\nverbosity = 2\n".write(toFile: file, atomically: true, encoding: .utf8)
+            try? "[openai]\napi_key = \"sk-test-do-not-print\"\nbase_url = \"https://proxy-user:pw-do-not-print@llm.internal/v1\"\n\n[pixeltable]\nverbosity = 2\n"
+                .write(toFile: file, atomically: true, encoding: .utf8)
             env.extraEnv["PIXELTABLE_TIME_ZONE"] = "America/New_York"
             let r = env.run(["config"])
             #expect(r.code == 0, "\(r.transcript)")
@@ -618,6 +619,9 @@ struct InspectionTests {
             let fields = set.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
             #expect(fields.contains(["openai.api_key", "[\(file)]", "<redacted>"]), "\(r.out)")
             #expect(fields.contains(["pixeltable.verbosity", "[\(file)]", "2"]), "\(r.out)")
+            // A password inside a URL is masked, the rest of the URL shown.
+            #expect(!r.out.contains("pw-do-not-print"), "a password in a URL was printed")
+            #expect(fields.contains(["openai.base_url", "[\(file)]", "https://proxy-user:***@llm.internal/v1"]), "\(r.out)")
             #expect(fields.contains(["pixeltable.time_zone", "[env]", "America/New_York"]), "\(r.out)")
             #expect(!(r.lines.first { $0.hasPrefix("not set: ") } ?? "").contains("openai.api_key"))
 

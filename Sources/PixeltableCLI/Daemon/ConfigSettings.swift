@@ -55,6 +55,8 @@ enum ConfigSettings {
                 source = file
             }
             if s.isSensitive && source != "unset" { value = "<redacted>" }
+            // A URL setting may carry a password (`https://user:pass@proxy/v1`).
+            if case .string(let text) = value { value = .string(Redaction.url(text)) }
             if !s.fileOnly { names.append(s.envName) }
             entries.append([
                 "section": .string(s.section), "key": .string(s.key), "value": value, "source": .string(source),

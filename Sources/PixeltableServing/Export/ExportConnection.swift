@@ -64,11 +64,5 @@ struct ExportConnection: Sendable, Hashable {
     var redacted: String { Self.redacted(text) }
 
     /// `text` with the password of its `user:password@` part replaced by `***`.
-    static func redacted(_ text: String) -> String {
-        guard let scheme = text.range(of: "://") else { return text }
-        let authorityEnd = text[scheme.upperBound...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? text.endIndex
-        let authority = text[scheme.upperBound..<authorityEnd]
-        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return text }
-        return String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
-    }
+    static func redacted(_ text: String) -> String { Redaction.url(text) }
 }

@@ -1,0 +1,60 @@
+import Foundation
+import Pixeltable
+import Testing
+@testable import PixeltableServing
+
+/// Requests as an attacker sends them: each test holds a defect found by the hostile-input pass
+/// (issue "Reliability and security") fixed.
+@Suite struct HostileRequestTests {
+    /// A body a web page can make a visitor's browser send without a CORS preflight
+    /// (`text/plain`, a form) must not reach a JSON route (cf. FastAPI's CVE-2021-32677).
+    @Test func jsonRoutesRefuseOtherContentTypesWith415() async throws {
+        try await withService { cat in
+            let t = try await makeFilms(cat)
+            let router = try ServiceRouter(catalog: cat)
+            try await router.addInsertRoute(t, path: "/films", inputs: ["id", "title"])
+            try await router.addDeleteRoute(t, path: "/films/delete")
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            let body = Array(#"{"id": 1, "title": "Alien"}"#.utf8)
+            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "text/json"] {
+                let r = try await rawHTTP(s.port, "POST", "/films", headers: ["Content-Type": type], body: body)
+                #expect(r.status == 415, "\(type): \(r.status) \(r.text)")
+                #expect(r.text.contains("application/json"), "\(r.text)")
+                let d = try await rawHTTP(s.port, "POST", "/films/delete", headers: ["Content-Type": type], body: Array(#"{"id": 1}"#.utf8))
+                #expect(d.status == 415, "\(type)")
+            }
+            #expect(try await t.count() == 0)
+            // JSON, with parameters or as a +json type, in any case; and no type at all, as FastAPI.
+            for (i, type) in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/vnd.films+json", nil].enumerated() {
+                let headers = type.map { ["Content-Type": $0] } ?? [:]
+                let r = try await rawHTTP(s.port, "POST", "/films", headers: headers, body: Array(#"{"id": \#(i + 10), "title": "Alien"}"#.utf8))
+                #expect(r.status == 200, "\(type ?? "none"): \(r.text)")
+            }
+        }
+    }
+
+    /// Another method on a route's path is 405 with `Allow`, as Starlette answers, not 404.
+    @Test func aWrongMethodIs405WithAllow() async throws {
+        try await withService { cat in
+            let t = try await makeFilms(cat)
+            let router = try ServiceRouter(catalog: cat)
+            try await router.addInsertRoute(t, path: "/films", inputs: ["id", "title"])
+            let module = try ModuleFile.parse(
+                "[[query]]\nname = \"by_id\"\ntable = \"films\"\nparams = { id = \"Int\" }\nwhere = \"id == :id\"\n", file: "queries.toml")
+            try await router.addQueryRoute(path: "/films/lookup", query: try await module.query(named: "by_id")!.compile(cat), oneRow: true, method: .get)
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            for method in ["GET", "PUT", "DELETE", "PATCH", "TRACE"] {
+                let r = try await rawHTTP(s.port, method, "/films")
+                #expect(r.status == 405, "\(method) /films: \(r.status)")
+                #expect(r.headers["allow"] == "POST", "\(r.headers)")
+                #expect(r.text == #"{"detail":"Method Not Allowed"}"#)
+            }
+            let r = try await rawHTTP(s.port, "POST", "/films/lookup")
+            #expect(r.status == 405)
+            #expect(r.headers["allow"] == "GET")
+            #expect(try await rawHTTP(s.port, "GET", "/nothing-here").status == 404)
+        }
+    }
+}
