@@ -185,15 +185,24 @@ x = load("export")
 heading = "## SQL export: an insert route exporting each row to PostgreSQL"
 lines += [heading, ""]
 if x:
-    p, e = x["plain"], x["exported"]
+    p, e, o = x["plain"], x["exported"], x.get("outboxed")
     lines += [f"Measured on {measured('export')}. wrk, {x['connections']} connections, {x['duration_s']} s runs, {x['rounds']} alternating rounds (medians), "
-              "one `pxt serve` with the same insert route twice: plain, and with `export_sql` (method `insert`) into a local PostgreSQL 15 "
-              "(a private cluster, fsync off, on the same 2 cores):", "",
+              "one `pxt serve` with the same insert route three times: plain, and with `export_sql` (method `insert`) into a local PostgreSQL 15 "
+              "(a private cluster, fsync off, on the same 2 cores), delivered directly and through the outbox:", "",
               "| route | req/s | p50 | p99 | every round (req/s) |", "|---|---:|---:|---:|---|",
               f"| insert, no export — baseline | {p['requests_per_second']:,.0f} | {p.get('p50_ms', 0):.2f} ms | {p.get('p99_ms', 0):.2f} ms | {', '.join(f'{v:,.0f}' for v in p['all_requests_per_second'])} |",
-              f"| insert + export_sql to PostgreSQL | {e['requests_per_second']:,.0f} | {e.get('p50_ms', 0):.2f} ms | {e.get('p99_ms', 0):.2f} ms | {', '.join(f'{v:,.0f}' for v in e['all_requests_per_second'])} |", "",
-              f"- **{x['exported_vs_plain']:.0%}** of the no-export figure with direct delivery (target at least 50%) — {ok(x['exported_vs_plain'] >= 0.5)}. "
-              f"{x['acknowledged_exports']:,} acknowledged requests, {x['exported_rows']:,} rows in the target. The outbox (target 80%) is not built yet.", ""]
+              f"| insert + export_sql to PostgreSQL | {e['requests_per_second']:,.0f} | {e.get('p50_ms', 0):.2f} ms | {e.get('p99_ms', 0):.2f} ms | {', '.join(f'{v:,.0f}' for v in e['all_requests_per_second'])} |"]
+    if o:
+        lines += [f"| insert + export_sql, `delivery = \"outbox\"` | {o['requests_per_second']:,.0f} | {o.get('p50_ms', 0):.2f} ms | {o.get('p99_ms', 0):.2f} ms | {', '.join(f'{v:,.0f}' for v in o['all_requests_per_second'])} |"]
+    lines += ["", f"- **{x['exported_vs_plain']:.0%}** of the no-export figure with direct delivery (target at least 50%) — {ok(x['exported_vs_plain'] >= 0.5)}. "
+              f"{x['acknowledged_exports']:,} acknowledged requests, {x['exported_rows']:,} rows in the target."]
+    if o:
+        lines += [f"- **{x['outboxed_vs_plain']:.0%}** of the no-export figure through the outbox (target at least 80%) — {ok(x['outboxed_vs_plain'] >= 0.8)}. "
+                  f"{x['acknowledged_outboxed']:,} acknowledged requests, {x['outboxed_rows']:,} rows delivered; after each run the worker had caught up "
+                  f"within {x['outbox_catch_up_ms']:,} ms (the longest of the rounds). Under load the worker lets entries gather for 100 ms between rounds "
+                  "that do not fill a batch: with 20 ms the same benchmark gave 75–76% (each round is a read, a statement and a delete, and fewer, "
+                  "larger rounds leave more of the two cores to the requests). The margin over the target is thin on this shared machine."]
+    lines += [""]
 else:
     lines += kept(heading, "export.sh")
 

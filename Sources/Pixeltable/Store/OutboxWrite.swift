@@ -30,13 +30,23 @@ public struct OutboxWrite: Sendable {
         self.payload = payload
     }
 
+    /// The stored text of each row's message.
+    func messages(_ rows: [ResultRow]) -> [String] {
+        rows.map { JSONWriter.compact.string(payload($0)) }
+    }
+
     /// Stores a pending entry for each of `rows`, in the open transaction `db`.
     func record(_ db: Database, _ rows: [ResultRow]) throws {
+        try record(db, messages: messages(rows))
+    }
+
+    /// Stores a pending entry for each message, in the open transaction `db`.
+    func record(_ db: Database, messages: [String]) throws {
         let now = Timestamp.now.microseconds
         let statement = try db.cachedStatement(
             sql: "INSERT INTO pxt_outbox (service, route, payload, status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', 0, 0, ?)")
-        for row in rows {
-            try statement.execute(arguments: [service, route, JSONWriter.compact.string(payload(row)), now])
+        for m in messages {
+            try statement.execute(arguments: [service, route, m, now])
         }
     }
 }

@@ -37,7 +37,7 @@ final class OutboxDelivery: Sendable {
     /// After a round that did not fill a batch, how long entries are left to gather before the
     /// next: under load, fewer and larger rounds (each a read, a statement and a delete) leave
     /// more of the machine to the requests; a lone entry still goes within this.
-    static let gather: Duration = .milliseconds(20)
+    static let gather: Duration = .milliseconds(100)
 
     let records: OutboxRecords
     /// Failed deliveries before an entry is marked failed.
