@@ -617,6 +617,26 @@ private func listeningPort(_ text: String) -> Int? {
         }
     }
 
+    /// A service exporting the quickstart's films inserts to `films_log` with `merge`.
+    static func exportingService(dbConnect: String, delivery: String = "direct") -> String {
+        """
+        [[service]]
+        name = "exporting"
+        modules = ["app.films"]
+        [[service.routes]]
+        type = "insert"
+        table = "quickstart/films"
+        path = "/films"
+        inputs = ["id", "title"]
+        outputs = ["id", "title", "title_upper"]
+        [service.routes.export_sql]
+        db_connect = "\(dbConnect)"
+        table = "films_log"
+        method = "merge"
+        delivery = "\(delivery)"
+        """
+    }
+
     @Test func exportSQLWritesToASQLiteTargetNamedThroughTheEnvironment() async throws {
         try await withServeEnv { env in
             let target = env.root + "/analytics.db"
@@ -626,23 +646,7 @@ private func listeningPort(_ text: String) -> Int? {
             try made.run()
             made.waitUntilExit()
             try #require(made.terminationStatus == 0)
-            try env.write(
-                "quickstart/export.toml",
-                """
-                [[service]]
-                name = "exporting"
-                modules = ["app.films"]
-                [[service.routes]]
-                type = "insert"
-                table = "quickstart/films"
-                path = "/films"
-                inputs = ["id", "title"]
-                outputs = ["id", "title", "title_upper"]
-                [service.routes.export_sql]
-                db_connect = "sqlite:///${ANALYTICS_DB}"
-                table = "films_log"
-                method = "merge"
-                """)
+            try env.write("quickstart/export.toml", Self.exportingService(dbConnect: "sqlite:///${ANALYTICS_DB}"))
             // Without the variable: an error naming it, the file and the line; nothing served.
             let dry = try await env.run(["exporting", "--config", "export.toml", "--dry-run", "--json"])
             #expect(dry.code == 1, "\(dry)")
@@ -682,24 +686,7 @@ private func listeningPort(_ text: String) -> Int? {
             config.busyMode = .timeout(10)
             let db = try DatabaseQueue(path: target, configuration: config)
             try await db.write { try $0.execute(sql: "CREATE TABLE films_log (id INTEGER PRIMARY KEY, title TEXT, title_upper TEXT)") }
-            try env.write(
-                "quickstart/outbox.toml",
-                """
-                [[service]]
-                name = "exporting"
-                modules = ["app.films"]
-                [[service.routes]]
-                type = "insert"
-                table = "quickstart/films"
-                path = "/films"
-                inputs = ["id", "title"]
-                outputs = ["id", "title", "title_upper"]
-                [service.routes.export_sql]
-                db_connect = "sqlite:///\(target)"
-                table = "films_log"
-                method = "merge"
-                delivery = "outbox"
-                """)
+            try env.write("quickstart/outbox.toml", Self.exportingService(dbConnect: "sqlite:///\(target)", delivery: "outbox"))
             guard let (first, port) = try await env.serve(["exporting", "--config", "outbox.toml", "--host", "127.0.0.1", "--port", "0"]) else { return }
             // The target is locked by another writer: nothing can be delivered while the server runs.
             try await db.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
