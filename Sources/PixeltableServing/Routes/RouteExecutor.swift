@@ -88,7 +88,7 @@ enum RouteExecutor {
 
     /// For a route exporting through the outbox, the entry its write records in the same
     /// transaction: the response body, or for a closure route the row its handler receives
-    /// (the worker runs the handler on it; see ``ServiceRouter/outboxRoute(_:)``).
+    /// (the worker runs the handler on it; see `ServiceRouter.outboxRoute`).
     static func outboxWrite(_ spec: RouteSpec, links: MediaLinks) -> OutboxWrite? {
         guard let service = spec.outbox?.records.service else { return nil }
         if spec.transform != nil {
