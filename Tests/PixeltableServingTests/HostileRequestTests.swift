@@ -34,6 +34,33 @@ import Testing
         }
     }
 
+    /// Numbers no column can hold are refused, not stored as null or as another number.
+    @Test func nonFiniteAndOversizedNumbersAre422() async throws {
+        try await withService { cat in
+            let t = try await cat.createTable("m", columns: [.init("id", .int), .init("score", .float)], primaryKey: ["id"])
+            let router = try ServiceRouter(catalog: cat)
+            try await router.addInsertRoute(t, path: "/m")
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            for (body, field, type) in [
+                (#"{"id": 1, "score": 1e400}"#, "score", "finite_number"), (#"{"id": 1, "score": -1e999}"#, "score", "finite_number"),
+                (#"{"id": 18446744073709551616, "score": 1.5}"#, "id", "int_range"), (#"{"id": 1e19, "score": 1.5}"#, "id", "int_range"),
+                (#"{"id": 1, "score": NaN}"#, nil, nil), (#"{"id": 1, "score": Infinity}"#, nil, nil),
+            ] as [(String, String?, String?)] {
+                let r = try await rawHTTP(s.port, "POST", "/m", headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+                #expect(r.status == 422, "\(body): \(r.status) \(r.text)")
+                if let field, let type {
+                    let detail = try JSONParser.parse(bytes: r.body)["detail"]?[0]
+                    #expect(detail?["loc"] == ["body", .string(field)], "\(r.text)")
+                    #expect(detail?["type"] == .string(type), "\(r.text)")
+                }
+            }
+            #expect(try await t.count() == 0)
+            let ok = try await rawHTTP(s.port, "POST", "/m", headers: ["Content-Type": "application/json"], body: Array(#"{"id": 9223372036854775807, "score": 1e300}"#.utf8))
+            #expect(ok.status == 200, "\(ok.text)")
+        }
+    }
+
     /// Another method on a route's path is 405 with `Allow`, as Starlette answers, not 404.
     @Test func aWrongMethodIs405WithAllow() async throws {
         try await withService { cat in

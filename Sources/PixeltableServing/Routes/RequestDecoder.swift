@@ -96,6 +96,10 @@ enum RequestDecoder {
                 out[input.name] = .null
                 continue
             }
+            if let bad = numberOutOfRange(raw, input.type, loc: [.string(location), .string(input.name)]) {
+                errors.append(bad)
+                continue
+            }
             // Query strings carry text; numbers and booleans are read from it.
             var v = Value(json: raw)
             if location == "query" || textual, case .string(let s) = raw, input.type.kind == .json, let parsed = try? JSONParser.parse(s) { v = .json(parsed) }
@@ -106,6 +110,24 @@ enum RequestDecoder {
         }
         if !errors.isEmpty { throw ValidationFailure(errors: errors) }
         return out
+    }
+
+    /// A number no column can store: `1e400`, `Infinity` or `NaN` for a number column (which
+    /// would be stored as null), or an integer beyond 64 bits for an Int column (which JSON
+    /// reading turned into an inexact float).
+    static func numberOutOfRange(_ raw: JSONValue, _ type: ColumnType, loc: [JSONValue]) -> JSONValue? {
+        guard case .double(let d) = raw, type.kind == .float || type.kind == .int else { return nil }
+        let shown: JSONValue = .string(d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : "\(d)")
+        if !d.isFinite {
+            return ["type": "finite_number", "loc": .array(loc), "msg": "Input should be a finite number", "input": shown]
+        }
+        if type.kind == .int, d == d.rounded(), abs(d) >= 9_223_372_036_854_775_808.0 {
+            return [
+                "type": "int_range", "loc": .array(loc),
+                "msg": "Input should be an integer from -9223372036854775808 to 9223372036854775807 (a 64-bit integer)", "input": shown,
+            ]
+        }
+        return nil
     }
 
     /// Pydantic's error entry for a value that does not fit a type.
