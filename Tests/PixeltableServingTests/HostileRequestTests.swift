@@ -61,6 +61,27 @@ import Testing
         }
     }
 
+    /// A stored HTML or SVG file is not run as a page of the service's origin: it is sent as
+    /// an attachment, and no type is sniffed.
+    @Test func activeMediaFilesAreAttachments() async throws {
+        try await withService { cat in
+            let dir = cat.media.home.mediaDirectory + "/t"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for name in ["page.html", "drawing.svg", "photo.jpg"] {
+                try Data("<script>alert(1)</script>".utf8).write(to: URL(fileURLWithPath: dir + "/" + name))
+            }
+            let router = try ServiceRouter(catalog: cat)
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            for (name, active) in [("page.html", true), ("drawing.svg", true), ("photo.jpg", false)] {
+                let r = try await rawHTTP(s.port, "GET", "/media/media/t/" + name)
+                #expect(r.status == 200, "\(name)")
+                #expect(r.headers["x-content-type-options"] == "nosniff", "\(name)")
+                #expect((r.headers["content-disposition"] == "attachment") == active, "\(name): \(r.headers)")
+            }
+        }
+    }
+
     /// Another method on a route's path is 405 with `Allow`, as Starlette answers, not 404.
     @Test func aWrongMethodIs405WithAllow() async throws {
         try await withService { cat in
