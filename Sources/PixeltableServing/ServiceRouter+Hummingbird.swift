@@ -115,13 +115,13 @@ extension ServiceRouter {
         } else {
             var req = request
             let body: [UInt8]
-            if spec.method == .post, let type = request.headers[.contentType], !Self.isJSON(type) {
-                // Checked before the body is read. A page on another site can make a browser
-                // send `text/plain` or a form without asking first (CORS lets such "simple"
-                // requests through); only JSON is acted on.
-                return Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes application/json"])
-            }
             if spec.method == .post {
+                if let type = request.headers[.contentType], !Self.isJSON(type) {
+                    // Checked before the body is read. A page on another site can make a browser
+                    // send `text/plain` or a form without asking first (CORS lets such "simple"
+                    // requests through); only JSON is acted on.
+                    return Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes application/json"])
+                }
                 do {
                     let buffer = try await req.collectBody(upTo: Self.maxBody)
                     body = Array(buffer.readableBytesView)

@@ -285,8 +285,8 @@ import Testing
         }
         #expect(try ExportConnection("sqlite:///out.db").kind == .sqlite(path: "out.db"))
         #expect(try ExportConnection("sqlite:////var/lib/out.db").kind == .sqlite(path: "/var/lib/out.db"))
-        #expect(ExportConnection.redacted("postgresql://app@host/db") == "postgresql://app@host/db")
-        #expect(ExportConnection.redacted("postgresql://u:p%40ss@host/db") == "postgresql://u:***@host/db")
+        #expect(Redaction.url("postgresql://app@host/db") == "postgresql://app@host/db")
+        #expect(Redaction.url("postgresql://u:p%40ss@host/db") == "postgresql://u:***@host/db")
         #expect(throws: PixeltableError.self) { try ExportConnection("mysql://u:pw@h/db") }
         do {
             _ = try ExportConnection("oracle://u:topsecret@h/db")

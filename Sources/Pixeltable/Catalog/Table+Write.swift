@@ -110,15 +110,15 @@ extension Table {
                 throw error
             }
             let batch = prepared
-            // A key that is already taken fails its INSERT on the primary key's unique index;
-            // the group committer then rolls back and redoes the batch with savepoints, so the
-            // version claimed here is only kept with the rows.
             // Without media to place, the stored rows are known before the transaction: their
             // outbox messages are made here, off the writer thread that every write waits for.
-            let ready = placement == nil ? outbox.map { o in
+            let early = placement == nil ? outbox.map { o in
                 let results = w.results(batch)
                 return (rows: results, messages: o.messages(results))
             } : nil
+            // A key that is already taken fails its INSERT on the primary key's unique index;
+            // the group committer then rolls back and redoes the batch with savepoints, so the
+            // version claimed here is only kept with the rows.
             let (version, recorded): (Int, [ResultRow]?)
             do {
                 (version, recorded) = try await t.catalog.committer.write { db in
@@ -131,13 +131,9 @@ extension Table {
                         rid += 1
                     }
                     try w.recordInsert(db, version: version, counts: VersionCounts(inserts: batch.count, errors: errors))
-                    if let ready, let outbox {
-                        try outbox.record(db, messages: ready.messages)
-                        return (version, ready.rows)
-                    }
                     guard let outbox else { return (version, nil) }
-                    let results = w.results(rows)
-                    try outbox.record(db, results)
+                    let results = early?.rows ?? w.results(rows)
+                    try outbox.record(db, messages: early?.messages ?? outbox.messages(results))
                     return (version, results)
                 }
             } catch {

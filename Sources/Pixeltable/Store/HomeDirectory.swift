@@ -50,8 +50,9 @@ public struct HomeDirectory: Sendable, Hashable {
     ///
     /// A home that other users can read (made by an earlier version, or by hand) is tightened to
     /// 0700, and the catalog database and its `-wal` and `-shm` files to 0600, with a warning on
-    /// standard error for each file (they hold the data; the directory only names it). A new database file is created 0600 before SQLite opens it; SQLite
-    /// gives the `-wal` and `-shm` files the database's mode.
+    /// standard error for each file (they hold the data; the directory only names it). A new
+    /// database file is created 0600 before SQLite opens it; SQLite gives the `-wal` and `-shm`
+    /// files the database's mode.
     public func create() throws(PixeltableError) {
         let fm = FileManager.default
         for dir in [path, mediaDirectory, tmpDirectory, fileCacheDirectory, logsDirectory] {

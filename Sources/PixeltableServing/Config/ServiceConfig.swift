@@ -62,7 +62,7 @@ public struct RouteConfig: Sendable, Hashable {
     static func exportJSON(_ e: SQLExport) -> JSONValue {
         // The connection string's password is never shown (`--dry-run`, `pxt config`).
         [
-            "db_connect": .string(ExportConnection.redacted(e.dbConnect)), "table": .string(e.table), "db_schema": e.dbSchema.map { .string($0) } ?? .null,
+            "db_connect": .string(Redaction.url(e.dbConnect)), "table": .string(e.table), "db_schema": e.dbSchema.map { .string($0) } ?? .null,
             "method": .string(e.method),
             "delivery": .string(e.delivery.rawValue),
         ]

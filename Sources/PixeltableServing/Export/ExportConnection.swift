@@ -28,7 +28,7 @@ struct ExportConnection: Sendable, Hashable {
     ///   what is wrong with it.
     init(_ text: String) throws(PixeltableError) {
         self.text = text
-        let shown = Self.redacted(text)
+        let shown = Redaction.url(text)
         guard let colon = text.range(of: "://") else {
             throw PixeltableError(.invalidConfiguration, "export_sql db_connect '\(shown)' is not a database URL (expected postgresql://… or sqlite:///…)")
         }
@@ -61,8 +61,5 @@ struct ExportConnection: Sendable, Hashable {
 
     /// The connection string as it may be shown: its password replaced by `***`, as SQLAlchemy
     /// renders an engine's URL.
-    var redacted: String { Self.redacted(text) }
-
-    /// `text` with the password of its `user:password@` part replaced by `***`.
-    static func redacted(_ text: String) -> String { Redaction.url(text) }
+    var redacted: String { Redaction.url(text) }
 }

@@ -117,14 +117,15 @@ enum RequestDecoder {
     /// reading turned into an inexact float).
     static func numberOutOfRange(_ raw: JSONValue, _ type: ColumnType, loc: [JSONValue]) -> JSONValue? {
         guard case .double(let d) = raw, type.kind == .float || type.kind == .int else { return nil }
-        let shown: JSONValue = .string(d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : "\(d)")
+        // Only a refused number is formatted: every Float field of every request passes here.
         if !d.isFinite {
-            return ["type": "finite_number", "loc": .array(loc), "msg": "Input should be a finite number", "input": shown]
+            let shown = d.isNaN ? "NaN" : d < 0 ? "-Infinity" : "Infinity"
+            return ["type": "finite_number", "loc": .array(loc), "msg": "Input should be a finite number", "input": .string(shown)]
         }
         if type.kind == .int, d == d.rounded(), abs(d) >= 9_223_372_036_854_775_808.0 {
             return [
                 "type": "int_range", "loc": .array(loc),
-                "msg": "Input should be an integer from -9223372036854775808 to 9223372036854775807 (a 64-bit integer)", "input": shown,
+                "msg": "Input should be an integer from -9223372036854775808 to 9223372036854775807 (a 64-bit integer)", "input": .string("\(d)"),
             ]
         }
         return nil
