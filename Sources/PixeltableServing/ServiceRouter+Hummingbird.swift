@@ -5,17 +5,21 @@ import NIOCore
 import Pixeltable
 
 extension ServiceRouter {
-    /// Largest JSON request body accepted (16 MiB).
-    static let maxBody = 16 << 20
-
     /// Adds every registered route, plus `/jobs/{job_id}`, `/media/{path}`, `/openapi.json` and
     /// `/docs`, to a Hummingbird router (under this router's prefix). Register routes first:
     /// routes added after mounting are not served.
     ///
     /// - Parameter docsPrefix: Where `/openapi.json` and `/docs` go; by default under the
     ///   router's prefix (`pxt serve` puts them at the root, as FastAPI does).
-    public func mount<Context: RequestContext>(on router: Router<Context>, docsPrefix: String? = nil) {
+    ///
+    /// With ``Configuration/cors`` or ``Configuration/auth`` set, every route mounted here passes
+    /// through their middleware (preflights first, then credentials); other routes of `router`
+    /// are not affected.
+    public func mount<Context: RequestContext>(on base: Router<Context>, docsPrefix: String? = nil) {
         let docs = docsPrefix ?? prefix
+        let router = base.group()
+        if let cors = configuration.cors { router.add(middleware: CORSMiddleware<Context>(policy: cors)) }
+        if let authenticator { router.add(middleware: AuthMiddleware<Context>(authenticator: authenticator)) }
         var methods: [String: Set<String>] = [:]
         for spec in allRoutes {
             router.on(RouterPath(prefix + spec.path), method: spec.method == .get ? .get : .post) { request, _ in
@@ -26,7 +30,8 @@ extension ServiceRouter {
         // Another method on a route's path is 405 naming the allowed ones, as Starlette answers.
         for (path, allowed) in methods {
             let allow = allowed.sorted().joined(separator: ", ")
-            for other in ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE"] where !allowed.contains(other) {
+            // OPTIONS reaches the CORS middleware (which answers preflights) only through a route.
+            for other in ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "OPTIONS"] where !allowed.contains(other) {
                 guard let method = HTTPRequest.Method(other) else { continue }
                 router.on(RouterPath(path), method: method) { _, _ in
                     var response = Self.json(405, ["detail": "Method Not Allowed"])
@@ -64,6 +69,11 @@ extension ServiceRouter {
         }
         router.get(RouterPath(prefix + "/media/**"), use: media)
         router.head(RouterPath(prefix + "/media/**"), use: media)
+        if configuration.cors != nil {
+            for path in [prefix + "/jobs/:job_id", prefix + "/media/**", docs + "/openapi.json", docs + "/docs"] {
+                router.on(RouterPath(path), method: .options) { _, _ in Self.json(405, ["detail": "Method Not Allowed"]) }
+            }
+        }
     }
 
     /// Serves a file under the home's media, tmp or file-cache directory; anything else is
@@ -82,6 +92,14 @@ extension ServiceRouter {
         return FileResponder.respond(file, contentType: MediaTypes.type(forPath: path), request: request)
     }
 
+    /// `response` marked `Connection: close`: the request's body was not read, so the
+    /// connection ends after it (see ``LingeringCloseHandler``).
+    static func closing(_ response: Response) -> Response {
+        var r = response
+        r.headers[.connection] = "close"
+        return r
+    }
+
     static func json(_ status: Int, _ value: JSONValue) -> Response {
         var h = HTTPFields()
         h[.contentType] = "application/json"
@@ -93,7 +111,7 @@ extension ServiceRouter {
 
     /// What media URLs in responses to `request` start with: `http://host:port[/prefix]`.
     func links(for request: Request) -> MediaLinks {
-        MediaLinks(store: catalog.media, base: "http://\(request.head.authority ?? "localhost")\(prefix)")
+        MediaLinks(store: catalog.media, base: "http://\(request.head.authority ?? "localhost")\(prefix)", signer: authenticator?.signer)
     }
 
     func respond(_ spec: RouteSpec, _ request: Request) async -> Response {
@@ -120,20 +138,24 @@ extension ServiceRouter {
                     // Checked before the body is read. A page on another site can make a browser
                     // send `text/plain` or a form without asking first (CORS lets such "simple"
                     // requests through); only JSON is acted on.
-                    return Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes application/json"])
+                    return Self.closing(Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes application/json"]))
+                }
+                let limit = configuration.maxBodyBytes
+                if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+                    return Self.closing(Self.json(413, ["detail": .string("request body exceeds the \(limit)-byte limit")]))
                 }
                 do {
-                    let buffer = try await req.collectBody(upTo: Self.maxBody)
+                    let buffer = try await req.collectBody(upTo: limit)
                     body = Array(buffer.readableBytesView)
                 } catch {
-                    return Self.json(413, ["detail": .string("request body exceeds the \(Self.maxBody)-byte limit")])
+                    return Self.closing(Self.json(413, ["detail": .string("request body exceeds the \(limit)-byte limit")]))
                 }
             } else {
                 body = []
             }
             let query = spec.method == .get ? QueryString.parse(target: request.head.path ?? "") : [:]
             do {
-                fields = try RouteExecutor.fields(spec, body: body, query: query)
+                fields = try RouteExecutor.fields(spec, body: body, query: query, maxDepth: configuration.maxNestingDepth)
             } catch {
                 return Self.json(422, error.body)
             }
@@ -174,11 +196,11 @@ extension ServiceRouter {
     /// content type, 413 over the upload limit (nothing kept), 400 for a malformed body.
     func readForm(_ spec: RouteSpec, _ request: Request) async -> Result<MultipartForm, ResponseError> {
         guard let boundary = MultipartReader.boundary(contentType: request.headers[.contentType]) else {
-            return .failure(ResponseError(Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes multipart/form-data (it has file uploads)"])))
+            return .failure(ResponseError(Self.closing(Self.json(415, ["detail": "Unsupported Media Type: this endpoint takes multipart/form-data (it has file uploads)"]))))
         }
         let limit = configuration.maxUploadBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            return .failure(ResponseError(Self.json(413, ["detail": .string("request body exceeds the \(limit)-byte upload limit")])))
+            return .failure(ResponseError(Self.closing(Self.json(413, ["detail": .string("request body exceeds the \(limit)-byte upload limit")]))))
         }
         let store = catalog.media
         let reader = MultipartReader(maxBytes: limit, fileFields: Set(spec.uploads), temporaryPath: { store.temporaryPath(extension: $0) })
@@ -186,7 +208,7 @@ extension ServiceRouter {
             return .success(try await reader.read(request.body, boundary: boundary))
         } catch {
             switch error {
-            case .tooLarge(let n): return .failure(ResponseError(Self.json(413, ["detail": .string("request body exceeds the \(n)-byte upload limit")])))
+            case .tooLarge(let n): return .failure(ResponseError(Self.closing(Self.json(413, ["detail": .string("request body exceeds the \(n)-byte upload limit")]))))
             case .malformed(let m): return .failure(ResponseError(Self.json(400, ["detail": .string(m)])))
             case .storage(let m): return .failure(ResponseError(Self.json(500, ["detail": .string(m)])))
             }

@@ -32,6 +32,24 @@ public final class ServiceRouter: Sendable {
         public var outboxMaxAttempts: Int = 8
         /// The wait before an entry's first retry; it doubles with each further failure.
         public var outboxRetryDelay: Duration = .seconds(1)
+        /// Who may call the routes; `nil` serves them to anyone who can reach the port.
+        public var auth: ServiceAuth?
+        /// Which other web origins may call the routes from a browser; `nil` allows none.
+        public var cors: CORSPolicy?
+        /// The largest JSON request body accepted; larger ones are answered 413.
+        public var maxBodyBytes: Int = 16 << 20
+        /// The deepest nesting of arrays and objects accepted in a JSON request body.
+        public var maxNestingDepth: Int = 512
+        /// How long a client has to send a request's line and headers, from the moment the
+        /// connection is ready for one (opened, or the previous response sent).
+        public var headerTimeout: Duration = .seconds(30)
+        /// How long a client has to send a request's body once its headers have arrived.
+        public var bodyTimeout: Duration = .seconds(300)
+        /// A connection on which nothing has been read for this long is closed (keep-alive
+        /// connections between requests included).
+        public var idleTimeout: Duration = .seconds(60)
+        /// Connections served at once; more are closed as soon as they are accepted.
+        public var maxConnections: Int = 10_000
 
         /// The default configuration.
         public init() {}
@@ -49,19 +67,30 @@ public final class ServiceRouter: Sendable {
     let exportTargets = ExportTargets()
     /// Delivers the rows of `export_sql` routes with `delivery = "outbox"`.
     let outbox: OutboxDelivery
+    /// Checks credentials when ``Configuration/auth`` is set.
+    let authenticator: Authenticator?
 
     /// A router over `catalog`.
     ///
     /// - Parameters:
     ///   - prefix: Prepended to every route (must be empty or start with `/`).
     ///   - service: Names the service's background jobs in the job store.
-    public init(catalog: Catalog, prefix: String = "", service: String = "pxt-serve", configuration: Configuration = Configuration()) throws(PixeltableError) {
+    ///   - directory: Where a relative JWT `public_key_file` of ``Configuration/auth`` is found.
+    /// - Throws: `INVALID_CONFIGURATION` for an auth or CORS policy that cannot work (no
+    ///   credential kind, an unreadable key, credentials with any origin).
+    public init(
+        catalog: Catalog, prefix: String = "", service: String = "pxt-serve", configuration: Configuration = Configuration(), directory: String? = nil
+    ) throws(PixeltableError) {
         guard prefix.isEmpty || prefix.hasPrefix("/") else {
             throw PixeltableError(.invalidArgument, "prefix must be empty or start with '/' (got '\(prefix)')")
         }
         self.catalog = catalog
         self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         self.configuration = configuration
+        try configuration.cors?.validate()
+        self.authenticator = try configuration.auth.map { (a) throws(PixeltableError) in
+            try Authenticator(a, prefix: prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix, home: catalog.home, directory: directory)
+        }
         self.jobs = JobRunner(records: JobRecords(catalog: catalog, service: service), configuration: configuration)
         self.outbox = OutboxDelivery(
             records: OutboxRecords(catalog: catalog, service: service), maxAttempts: configuration.outboxMaxAttempts, retryDelay: configuration.outboxRetryDelay)

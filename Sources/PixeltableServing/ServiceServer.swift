@@ -36,9 +36,18 @@ public struct ServiceServer: Sendable {
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "pxt-serve")
         logger.logLevel = .critical
+        let conf = router.configuration
+        let limiter = ConnectionLimiter(limit: conf.maxConnections)
+        Self.raiseDescriptorLimit()
         let app = Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        limiter.handler(), RequestTimeoutHandler(headerTimeout: .init(conf.headerTimeout), bodyTimeout: .init(conf.bodyTimeout)),
+                        LingeringCloseHandler(), ExpectContinueHandler(),
+                    ],
+                    idleTimeout: .init(conf.idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "pxt", reuseAddress: true),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -53,6 +62,20 @@ public struct ServiceServer: Sendable {
         defer { sweeper.cancel() }
         try await app.runService()
         await router.shutdown()
+    }
+
+    /// Raises the soft limit on open descriptors to the hard one, so that the connection limit,
+    /// not the default 1,024 descriptors, is what bounds the connections served.
+    static func raiseDescriptorLimit() {
+        var l = rlimit()
+        #if os(Linux)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        guard getrlimit(resource, &l) == 0, l.rlim_cur < l.rlim_max else { return }
+        l.rlim_cur = l.rlim_max
+        _ = setrlimit(resource, &l)
     }
 
     /// The address people should open: `0.0.0.0` and `::` as `localhost`, IPv6 in brackets.

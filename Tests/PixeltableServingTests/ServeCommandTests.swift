@@ -31,13 +31,6 @@ private let searchDirectory = URL(fileURLWithPath: #filePath).deletingLastPathCo
 /// Whether all-MiniLM-L6-v2 is installed (scripts/fetch-models.sh; .ci/run runs it).
 private let miniLMInstalled = (try? ModelLocator(home: HomeDirectory(path: NSTemporaryDirectory() + "pxt-no-home")).locate("sentence-transformers/all-MiniLM-L6-v2")) != nil
 
-/// Runs blocking work on a thread of its own, never on Swift's cooperative pool.
-private func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { cont in
-        Thread.detachNewThread { cont.resume(returning: work()) }
-    }
-}
-
 /// Polls `condition` every 20 ms until it holds or `seconds` pass.
 private func eventually(within seconds: Double = 60, _ condition: () async -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
@@ -198,72 +191,6 @@ private final class OccupiedPort: Sendable {
     func close() { _ = Glibc.close(fd) }
 }
 
-/// A raw HTTP connection, for pipelined requests and a request sent in two parts.
-private final class RawConnection: Sendable {
-    let fd: Int32
-    private let pending = Mutex<[UInt8]>([])
-
-    init(port: Int) throws {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var tv = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr)
-        let rc = withUnsafePointer(to: &addr) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard rc == 0 else {
-            _ = Glibc.close(s)
-            throw PixeltableError(.internalError, "connect: \(String(cString: strerror(errno)))")
-        }
-        fd = s
-    }
-
-    /// Sends everything in one call (a small write on loopback arrives in one segment).
-    func send(_ bytes: [UInt8]) {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, 0) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
-
-    private func receiveMore() -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-        guard n > 0 else { return false }
-        pending.withLock { $0 += buffer[0..<n] }
-        return true
-    }
-
-    /// Reads one response with a Content-Length: its status line, and its body as text.
-    func readResponse() -> (status: String, body: String)? {
-        let separator: [UInt8] = Array("\r\n\r\n".utf8)
-        while true {
-            let done: (String, String)? = pending.withLock { buf in
-                guard let end = buf.indices.first(where: { buf[$0...].starts(with: separator) }) else { return nil }
-                let head = String(decoding: buf[..<end], as: UTF8.self)
-                let length = head.split(separator: "\r\n").compactMap { line -> Int? in
-                    let kv = line.split(separator: ":", maxSplits: 1)
-                    return kv.count == 2 && kv[0].lowercased() == "content-length" ? Int(kv[1].trimmingCharacters(in: .whitespaces)) : nil
-                }.first ?? 0
-                let bodyStart = end + separator.count
-                guard buf.count >= bodyStart + length else { return nil }
-                let body = String(decoding: buf[bodyStart..<(bodyStart + length)], as: UTF8.self)
-                buf.removeFirst(bodyStart + length)
-                return (String(head.split(separator: "\r\n").first ?? ""), body)
-            }
-            if let done { return done }
-            if !receiveMore() { return nil }
-        }
-    }
-
-    /// Whether the server closed the connection (after what was already read).
-    func isClosedByPeer() -> Bool { !receiveMore() }
-
-    func close() { _ = Glibc.close(fd) }
-}
 
 /// The port in `Listening on http://host:PORT`.
 private func listeningPort(_ text: String) -> Int? {

@@ -55,7 +55,11 @@ public struct TOMLReader: Sendable {
     }
 
     /// `s` with its `${NAME}` references replaced, when this reader has an environment.
-    func substituted(_ s: String, _ key: String, _ n: TOMLNode) throws(PixeltableError) -> String {
+    ///
+    /// - Parameters:
+    ///   - key: The key `s` was read from, for the message of a failed substitution.
+    ///   - n: The node `s` was read from, for its line.
+    public func substituted(_ s: String, _ key: String, _ n: TOMLNode) throws(PixeltableError) -> String {
         guard let environment else { return s }
         do throws(EnvironmentSubstitution.Failure) {
             return try EnvironmentSubstitution.apply(s, environment)
@@ -68,6 +72,19 @@ public struct TOMLReader: Sendable {
     public func int(_ key: String, required: Bool = false) throws(PixeltableError) -> Int? {
         guard let n = try node(key, required: required) else { return nil }
         guard case .integer(let i) = n.value, let v = Int(exactly: i) else { throw typeError(key, n, "an integer") }
+        return v
+    }
+
+    /// A number of seconds (an integer or a float), which must be positive.
+    public func seconds(_ key: String) throws(PixeltableError) -> Double? {
+        guard let n = try node(key) else { return nil }
+        let v: Double
+        switch n.value {
+        case .integer(let i): v = Double(i)
+        case .float(let d): v = d
+        default: throw typeError(key, n, "a number of seconds")
+        }
+        guard v > 0, v.isFinite else { throw error("'\(key)' in \(context) must be a positive number of seconds (got \(v))", line: n.line) }
         return v
     }
 
@@ -115,7 +132,8 @@ public struct TOMLReader: Sendable {
         }
     }
 
-    func typeError(_ key: String, _ n: TOMLNode, _ expected: String) -> PixeltableError {
+    /// The error for a value of the wrong type: `'key' in context must be expected, not …`.
+    public func typeError(_ key: String, _ n: TOMLNode, _ expected: String) -> PixeltableError {
         error("'\(key)' in \(context) must be \(expected), not \(n.value.typeName)", line: n.line)
     }
 }

@@ -20,9 +20,12 @@ public struct JSONParser {
     private let bytes: [UInt8]
     private var pos = 0
     private var depth = 0
-    private static let maxDepth = 512
+    private let maxDepth: Int
 
-    private init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private init(_ bytes: [UInt8], maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
 
     /// Parses one JSON document from `text`.
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
@@ -30,8 +33,11 @@ public struct JSONParser {
     }
 
     /// Parses one JSON document from UTF-8 `bytes`.
-    public static func parse(bytes: [UInt8]) throws(Failure) -> JSONValue {
-        var p = JSONParser(bytes)
+    ///
+    /// - Parameter maxDepth: The deepest nesting of arrays and objects accepted (the parser
+    ///   recurses once per level, so this bounds its stack).
+    public static func parse(bytes: [UInt8], maxDepth: Int = 512) throws(Failure) -> JSONValue {
+        var p = JSONParser(bytes, maxDepth: maxDepth)
         p.skipSpace()
         let v = try p.value()
         p.skipSpace()
@@ -82,7 +88,7 @@ public struct JSONParser {
 
     private mutating func object() throws(Failure) -> JSONValue {
         depth += 1
-        if depth > Self.maxDepth { throw fail("nesting too deep") }
+        if depth > maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
         defer { depth -= 1 }
         pos += 1
         var pairs: [(String, JSONValue)] = []
@@ -109,7 +115,7 @@ public struct JSONParser {
 
     private mutating func array() throws(Failure) -> JSONValue {
         depth += 1
-        if depth > Self.maxDepth { throw fail("nesting too deep") }
+        if depth > maxDepth { throw fail("nesting deeper than \(maxDepth) levels") }
         defer { depth -= 1 }
         pos += 1
         var items: [JSONValue] = []

@@ -29,7 +29,10 @@ public enum ServiceBuilder {
         var conf = configuration
         conf.title = config.title ?? config.name
         if let m = config.maxUploadBytes { conf.maxUploadBytes = m }
-        let router = try ServiceRouter(catalog: catalog, prefix: config.prefix, service: config.name, configuration: conf)
+        conf = config.limits.applied(to: conf)
+        if let auth = config.auth { conf.auth = auth }
+        if let cors = config.cors { conf.cors = cors }
+        let router = try ServiceRouter(catalog: catalog, prefix: config.prefix, service: config.name, configuration: conf, directory: config.directory)
         let resolver = ModuleResolver(searchDirectories: searchDirectories(config))
         for r in config.routes {
             do {

@@ -82,6 +82,50 @@ public struct ServiceConfig: Sendable, Hashable {
     public var routes: [RouteConfig] = []
     /// The largest upload request accepted (`max_upload_bytes`); `nil` for the default, 100 MiB.
     public var maxUploadBytes: Int?
+    /// `[service.auth]`: who may call the routes; `nil` for anyone.
+    public var auth: ServiceAuth?
+    /// `[service.cors]`: which other web origins may call the routes; `nil` for none.
+    public var cors: CORSPolicy?
+    /// `max_body_bytes`, `max_nesting_depth`, `header_timeout`, `body_timeout`, `idle_timeout` and
+    /// `max_connections`: the keys set in the file, as the router's configuration applies them.
+    public var limits = Limits()
+
+    /// The connection and request limits a service file may set; `nil` keeps the default of
+    /// ``ServiceRouter/Configuration``.
+    public struct Limits: Sendable, Hashable {
+        public var maxBodyBytes: Int?
+        public var maxNestingDepth: Int?
+        public var headerTimeout: Double?
+        public var bodyTimeout: Double?
+        public var idleTimeout: Double?
+        public var maxConnections: Int?
+
+        /// No limit set.
+        public init() {}
+
+        /// `configuration` with the limits set here applied.
+        public func applied(to configuration: ServiceRouter.Configuration) -> ServiceRouter.Configuration {
+            var c = configuration
+            if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }
+            if let maxNestingDepth { c.maxNestingDepth = maxNestingDepth }
+            if let headerTimeout { c.headerTimeout = .milliseconds(Int64(headerTimeout * 1000)) }
+            if let bodyTimeout { c.bodyTimeout = .milliseconds(Int64(bodyTimeout * 1000)) }
+            if let idleTimeout { c.idleTimeout = .milliseconds(Int64(idleTimeout * 1000)) }
+            if let maxConnections { c.maxConnections = maxConnections }
+            return c
+        }
+
+        var json: [(String, JSONValue)] {
+            var out: [(String, JSONValue)] = []
+            if let maxBodyBytes { out.append(("max_body_bytes", .int(Int64(maxBodyBytes)))) }
+            if let maxNestingDepth { out.append(("max_nesting_depth", .int(Int64(maxNestingDepth)))) }
+            if let headerTimeout { out.append(("header_timeout", .double(headerTimeout))) }
+            if let bodyTimeout { out.append(("body_timeout", .double(bodyTimeout))) }
+            if let idleTimeout { out.append(("idle_timeout", .double(idleTimeout))) }
+            if let maxConnections { out.append(("max_connections", .int(Int64(maxConnections)))) }
+            return out
+        }
+    }
     /// The file the service was declared in, if any.
     public var file: String?
     /// The directory module names and query references are resolved in first.
@@ -100,6 +144,10 @@ public struct ServiceConfig: Sendable, Hashable {
             "modules": .array(modules.map { .string($0) }),
         ]
         if let maxUploadBytes { o["max_upload_bytes"] = .int(Int64(maxUploadBytes)) }
+        for (k, v) in limits.json { o[k] = v }
+        // Secrets are shown as "***".
+        if let auth { o["auth"] = auth.json }
+        if let cors { o["cors"] = cors.json }
         o["routes"] = .array(routes.map(\.json))
         return .object(o)
     }
@@ -121,6 +169,8 @@ public struct ServiceConfig: Sendable, Hashable {
         }
         guard port >= 0 && port < 65536 else { throw PixeltableError(.invalidConfiguration, "port must be between 0 and 65535 (got \(port))") }
         if let m = maxUploadBytes, m < 1 { throw PixeltableError(.invalidConfiguration, "max_upload_bytes must be positive (got \(m))") }
+        try auth?.validate()
+        try cors?.validate()
         for r in routes where !r.path.hasPrefix("/") {
             throw PixeltableError(.invalidConfiguration, "\(r.location.map { "\($0): " } ?? "")path must start with '/' (got '\(r.path)')")
         }

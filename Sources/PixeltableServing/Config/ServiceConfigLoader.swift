@@ -87,7 +87,10 @@ public enum ServiceConfigLoader {
     }
 
     static func service(_ r: TOMLReader, key: String, directory: String, file: String) throws(PixeltableError) -> ServiceConfig {
-        try r.checkKeys(["name", "title", "prefix", "host", "port", "modules", "routes", "max_upload_bytes"])
+        try r.checkKeys([
+            "name", "title", "prefix", "host", "port", "modules", "routes", "max_upload_bytes", "auth", "cors", "max_body_bytes", "max_nesting_depth",
+            "header_timeout", "body_timeout", "idle_timeout", "max_connections",
+        ])
         let name = try r.string("name", required: true)!
         var s = ServiceConfig(name: name, directory: directory)
         s.file = file
@@ -104,10 +107,29 @@ public enum ServiceConfigLoader {
             guard m > 0 else { throw r.error("max_upload_bytes must be a positive number of bytes (got \(m))", line: r.table["max_upload_bytes"]?.line) }
             s.maxUploadBytes = m
         }
+        s.limits = try limits(r)
+        if let a = try r.subtable("auth", context: "[service.auth] of service '\(name)'") { s.auth = try ServiceSecurityConfig.auth(a) }
+        if let c = try r.subtable("cors", context: "[service.cors] of service '\(name)'") { s.cors = try ServiceSecurityConfig.cors(c) }
         for route in try r.tables("routes", context: { "[[\(key).routes]] #\($0 + 1) of service '\(name)'" }) {
             s.routes.append(try self.route(route, file: file))
         }
         return s
+    }
+
+    static func limits(_ r: TOMLReader) throws(PixeltableError) -> ServiceConfig.Limits {
+        var l = ServiceConfig.Limits()
+        func positive(_ key: String) throws(PixeltableError) -> Int? {
+            guard let v = try r.int(key) else { return nil }
+            guard v > 0 else { throw r.error("\(key) must be a positive number (got \(v))", line: r.table[key]?.line) }
+            return v
+        }
+        l.maxBodyBytes = try positive("max_body_bytes")
+        l.maxNestingDepth = try positive("max_nesting_depth")
+        l.maxConnections = try positive("max_connections")
+        l.headerTimeout = try r.seconds("header_timeout")
+        l.bodyTimeout = try r.seconds("body_timeout")
+        l.idleTimeout = try r.seconds("idle_timeout")
+        return l
     }
 
     static let commonKeys = ["type", "path", "background"]

@@ -10,6 +10,8 @@ struct MediaLinks: Sendable {
     let store: MediaStore
     /// `http://host:port[/prefix]`, from the request the response answers.
     let base: String
+    /// Signs the URLs of an authenticated service (`?exp=…&sig=…`), so they load without headers.
+    var signer: MediaURLSigner? = nil
 
     var home: HomeDirectory { store.home }
 
@@ -69,8 +71,9 @@ struct MediaLinks: Sendable {
     func url(for value: String) -> String {
         guard let ref = try? MediaReference(parsing: value), let path = ref.localPath else { return value }
         for dir in [home.mediaDirectory, home.tmpDirectory, home.fileCacheDirectory] where path.hasPrefix(dir + "/") {
-            let rel = String(path.dropFirst(home.path.count + 1))
-            return base + "/media/" + Self.encodePath(rel)
+            let encoded = Self.encodePath(String(path.dropFirst(home.path.count + 1)))
+            guard let signer else { return base + "/media/" + encoded }
+            return base + "/media/" + encoded + "?" + signer.query(forEncodedPath: encoded)
         }
         return value
     }

@@ -18,6 +18,13 @@ enum DocsPage {
         return out
     }
 
+    /// The credentials field of an authenticated service's page: what is typed goes with every
+    /// request as `Authorization: Bearer`, and is kept for the tab's session only.
+    static let keyField = """
+        <p><label>API key or token <input id="pxt-key" type="password" size="60" autocomplete="off"></label></p>
+        <script>const k = sessionStorage.getItem('pxt-key'); if (k) document.getElementById('pxt-key').value = k;</script>
+        """
+
     static func resolve(_ schema: JSONValue, _ doc: JSONValue) -> JSONValue {
         if let r = schema["$ref"]?.stringValue, let name = r.split(separator: "/").last {
             return doc["components"]?["schemas"]?[String(name)] ?? schema
@@ -137,6 +144,7 @@ enum DocsPage {
             </style></head><body>
             <h1>\(title)</h1>
             <p>OpenAPI document: <a href="\(escape(openAPIPath))">\(escape(openAPIPath))</a></p>
+            \(doc["components"]?["securitySchemes"] != nil ? keyField : "")
             \(body)
             <script>
             async function send(form){
@@ -145,6 +153,8 @@ enum DocsPage {
               if (form.path) path = form.path.value;
               if (form.query && form.query.value) path += '?' + form.query.value;
               const opts = {method: form.dataset.method.toUpperCase(), headers: {}};
+              const key = document.getElementById('pxt-key');
+              if (key && key.value) { opts.headers['Authorization'] = 'Bearer ' + key.value; sessionStorage.setItem('pxt-key', key.value); }
               if (form.body) { opts.body = form.body.value; opts.headers['Content-Type'] = 'application/json'; }
               const parts = form.querySelectorAll('input.mp');
               if (parts.length) {

@@ -126,7 +126,10 @@ enum OpenAPIBuilder {
         ]
     }
 
-    static func document(_ routes: [RouteSpec], title docTitle: String, prefix: String) -> JSONValue {
+    /// - Parameter auth: When set, the document declares the credentials (`securitySchemes`),
+    ///   requires them on every operation not under a public path, and lists the 401 (and, with
+    ///   route-scoped keys, 403) answers.
+    static func document(_ routes: [RouteSpec], title docTitle: String, prefix: String, auth: ServiceAuth? = nil) -> JSONValue {
         var paths = JSONObject()
         var components = standardComponents()
         for spec in routes {
@@ -202,34 +205,79 @@ enum OpenAPIBuilder {
             } else {
                 op["responses"] = ["200": ["description": "Successful Response", "content": jsonContent(responseSchema)], "422": validationResponse]
             }
+            if let auth { op = secured(op, path: prefix + spec.path, auth: auth, prefix: prefix) }
             var item = paths[prefix + spec.path]?.objectValue ?? JSONObject()
             item[method] = .object(op)
             paths[prefix + spec.path] = .object(item)
         }
-        paths[prefix + "/jobs/{job_id}"] = [
-            "get": [
-                "summary": "Job status", "operationId": "pxt_serve_job_status",
-                "parameters": [["name": "job_id", "in": "path", "required": true, "schema": ["type": "string", "title": "Job Id"]]],
-                "responses": ["200": ["description": "Successful Response", "content": jsonContent(ref("JobStatusResponse"))], "422": validationResponse],
+        var jobs: JSONObject = [
+            "summary": "Job status", "operationId": "pxt_serve_job_status",
+            "parameters": [["name": "job_id", "in": "path", "required": true, "schema": ["type": "string", "title": "Job Id"]]],
+            "responses": ["200": ["description": "Successful Response", "content": jsonContent(ref("JobStatusResponse"))], "422": validationResponse],
+        ]
+        var mediaParameters: [JSONValue] = [["name": "path", "in": "path", "required": true, "schema": ["type": "string", "title": "Path"]]]
+        if auth != nil {
+            // A signed URL from a response loads without credentials.
+            mediaParameters.append(["name": "exp", "in": "query", "required": false, "schema": ["type": "integer", "title": "Exp"], "description": "Expiry of a signed URL (Unix seconds)"])
+            mediaParameters.append(["name": "sig", "in": "query", "required": false, "schema": ["type": "string", "title": "Sig"], "description": "Signature of a signed URL"])
+        }
+        var media: JSONObject = [
+            "summary": "Media file", "operationId": "pxt_serve_media", "parameters": .array(mediaParameters),
+            "responses": ["200": ["description": "Successful Response"], "422": validationResponse],
+        ]
+        if let auth {
+            components["HTTPError"] = [
+                "properties": ["detail": ["type": "string", "title": "Detail"]], "type": "object", "required": ["detail"], "title": "HTTPError",
             ]
-        ]
-        paths[prefix + "/media/{path}"] = [
-            "get": [
-                "summary": "Media file", "operationId": "pxt_serve_media",
-                "parameters": [["name": "path", "in": "path", "required": true, "schema": ["type": "string", "title": "Path"]]],
-                "responses": ["200": ["description": "Successful Response"], "422": validationResponse],
-            ]
-        ]
-        return [
-            "openapi": "3.1.0", "info": ["title": .string(docTitle), "version": .string("0.1.0")], "paths": .object(paths),
-            "components": ["schemas": .object(JSONObject(components.pairs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))],
-        ]
+            jobs = secured(jobs, path: prefix + "/jobs/{job_id}", auth: auth, prefix: prefix)
+            media = secured(media, path: prefix + "/media/{path}", auth: auth, prefix: prefix)
+        }
+        paths[prefix + "/jobs/{job_id}"] = ["get": .object(jobs)]
+        paths[prefix + "/media/{path}"] = ["get": .object(media)]
+        var componentsObject: JSONObject = ["schemas": .object(JSONObject(components.pairs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))]
+        var document: JSONObject = ["openapi": "3.1.0", "info": ["title": .string(docTitle), "version": .string("0.1.0")], "paths": .object(paths)]
+        if let auth {
+            var schemes: JSONObject = ["HTTPBearer": .object(auth.jwt != nil ? ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"] : ["type": "http", "scheme": "bearer"])]
+            if !auth.apiKeys.isEmpty { schemes["APIKeyHeader"] = ["type": "apiKey", "in": "header", "name": "X-API-Key"] }
+            componentsObject["securitySchemes"] = .object(schemes)
+            document["security"] = .array(securityRequirements(auth))
+        }
+        document["components"] = .object(componentsObject)
+        return .object(document)
+    }
+
+    /// `[{"HTTPBearer": []}, {"APIKeyHeader": []}]`: either credential will do.
+    static func securityRequirements(_ auth: ServiceAuth) -> [JSONValue] {
+        var out: [JSONValue] = [["HTTPBearer": []]]
+        if !auth.apiKeys.isEmpty { out.append(["APIKeyHeader": []]) }
+        return out
+    }
+
+    /// An operation with its credentials declared: none for a public path, else the 401 (and
+    /// the 403 of route-scoped keys) it can answer.
+    static func secured(_ op: JSONObject, path: String, auth: ServiceAuth, prefix: String) -> JSONObject {
+        var op = op
+        let local = !prefix.isEmpty && path.hasPrefix(prefix + "/") ? String(path.dropFirst(prefix.count)) : path
+        let isPublic = auth.publicPaths.contains { p in
+            p.hasSuffix("/**") ? path.hasPrefix(p.dropLast(2)) || local.hasPrefix(p.dropLast(2)) : p == path || p == local
+        }
+        if isPublic {
+            op["security"] = []
+            return op
+        }
+        var responses = op["responses"]?.objectValue ?? JSONObject()
+        responses["401"] = ["description": "Missing or invalid credentials", "content": jsonContent(ref("HTTPError"))]
+        if auth.apiKeys.contains(where: { $0.routes != nil }) {
+            responses["403"] = ["description": "The API key may not call this route", "content": jsonContent(ref("HTTPError"))]
+        }
+        op["responses"] = .object(responses)
+        return op
     }
 }
 
 extension ServiceRouter {
     /// The OpenAPI 3.1 document of the registered routes, served at `/openapi.json`.
     public var openAPIDocument: JSONValue {
-        OpenAPIBuilder.document(allRoutes, title: configuration.title, prefix: prefix)
+        OpenAPIBuilder.document(allRoutes, title: configuration.title, prefix: prefix, auth: configuration.auth)
     }
 }

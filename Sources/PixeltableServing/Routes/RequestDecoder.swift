@@ -18,13 +18,17 @@ struct ValidationFailure: Error, Sendable {
 /// with pydantic's lax rules and error shapes.
 enum RequestDecoder {
     /// Decodes a JSON body (an object whose keys are the input names).
-    static func decodeJSON(_ body: [UInt8], inputs: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)]) throws(ValidationFailure) -> [String: Value] {
+    ///
+    /// - Parameter maxDepth: The deepest nesting of arrays and objects accepted.
+    static func decodeJSON(
+        _ body: [UInt8], inputs: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)], maxDepth: Int = 512
+    ) throws(ValidationFailure) -> [String: Value] {
         let object: JSONObject
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             object = JSONObject()
         } else {
             do {
-                guard case .object(let o) = try JSONParser.parse(bytes: body) else {
+                guard case .object(let o) = try JSONParser.parse(bytes: body, maxDepth: maxDepth) else {
                     throw ValidationFailure.single(
                         type: "model_attributes_type", loc: ["body"], msg: "Input should be a valid dictionary or object to extract fields from",
                         input: (try? JSONParser.parse(bytes: body)) ?? .null)

@@ -19,9 +19,9 @@ enum RouteExecutor {
     static let schemaChanged = "table schema changed since route was registered; please restart the service"
 
     /// Decodes the request's fields for `spec`.
-    static func fields(_ spec: RouteSpec, body: [UInt8], query: [String: [String]]) throws(ValidationFailure) -> [String: Value] {
+    static func fields(_ spec: RouteSpec, body: [UInt8], query: [String: [String]], maxDepth: Int = 512) throws(ValidationFailure) -> [String: Value] {
         if spec.method == .get { return try RequestDecoder.decodeQuery(query, inputs: spec.inputs) }
-        return try RequestDecoder.decodeJSON(body, inputs: spec.inputs)
+        return try RequestDecoder.decodeJSON(body, inputs: spec.inputs, maxDepth: maxDepth)
     }
 
     /// Performs the operation; errors are answers (4xx/5xx), never thrown.
