@@ -24,14 +24,17 @@ final class RawConnection: Sendable {
         fd = s
     }
 
-    /// Sends everything in one call (a small write on loopback arrives in one segment).
-    func send(_ bytes: [UInt8]) {
+    /// Sends everything in one call (a small write on loopback arrives in one segment);
+    /// `false` once the server has closed the connection.
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> Bool {
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
+            if n <= 0 { return false }
             off += n
         }
+        return true
     }
 
     private func receiveMore() -> Bool {
@@ -66,16 +69,7 @@ final class RawConnection: Sendable {
 
     /// Sends text; `false` once the server has closed the connection.
     @discardableResult
-    func send(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return false }
-            off += n
-        }
-        return true
-    }
+    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// What arrives within `timeout` seconds (after anything already buffered), and whether
     /// the server closed the connection (end of stream or reset) by then.

@@ -318,6 +318,18 @@ private let fullService = """
         Invalid(text: "[service]\nname = \"svc\"\n", message: "Invalid type for option 'service' in config file: bad.toml\n(expected `list`, got `dict`)", at: "[service]"),
         Invalid(text: "[pixeltable.service]\nname = \"svc\"\n", message: "Invalid type for option 'pixeltable.service'", at: "[pixeltable.service]"),
         Invalid(text: "[[service]]\nname = \"svc\"\nport = \n", message: "", at: "port"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.auth]\npublic = [\"/docs\"]\n", message: "needs api_keys, jwt or both", at: "[service.auth]"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.auth]\napi_keys = [\"\"]\n", message: "api_keys[0] in [service.auth] of service 'svc' is empty", at: "api_keys"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.auth]\napi_keys = [1]\n", message: "must be a key string or a { key, routes } table", at: "api_keys"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.auth]\napi_keys = [{ key = \"k\", routes = [\"films\"] }]\n", message: "route 'films' in api_keys[0] must start with '/'", at: "api_keys"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.auth]\napi_key = [\"k\"]\n", message: "unknown key 'api_key' in [service.auth] of service 'svc'; did you mean 'api_keys'?", at: "api_key"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.auth]\njwt = { secret = \"short\" }\n", message: "jwt secret must be at least 32 bytes", at: "jwt"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.auth]\njwt = { issuer = \"me\" }\n", message: "jwt needs secret (HS256) or public_key_file", at: "jwt"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.cors]\nallow_origins = [\"*\"]\nallow_credentials = true\n", message: "allow_credentials cannot be used with allow_origins = [\"*\"]", at: "[service.cors]"),
+        Invalid(text: "[[service]]\nname = \"svc\"\n[service.cors]\nallow_origin = [\"*\"]\n", message: "did you mean 'allow_origins'?", at: "allow_origin"),
+        Invalid(text: "[[service]]\nname = \"svc\"\nheader_timeout = 0\n", message: "'header_timeout' in [[service]] #1 must be a positive number of seconds", at: "header_timeout"),
+        Invalid(text: "[[service]]\nname = \"svc\"\nidle_timeout = \"60s\"\n", message: "'idle_timeout' in [[service]] #1 must be a number of seconds", at: "idle_timeout"),
+        Invalid(text: "[[service]]\nname = \"svc\"\nmax_connections = -1\n", message: "max_connections must be a positive number (got -1)", at: "max_connections"),
     ]
 
     @Test(arguments: invalid)
@@ -326,6 +338,49 @@ private let fullService = """
         #expect(e.code == .invalidConfiguration)
         #expect(e.message.hasPrefix("bad.toml:\(lineOf(c.at, in: c.text)):"), "\(e.message)")
         #expect(c.message.isEmpty || e.message.contains(c.message), "\(e.message)")
+    }
+
+    @Test func authCORSAndLimitsAreReadWithSecretsMaskedInTheJSON() throws {
+        let text = """
+            [[service]]
+            name = "svc"
+            max_body_bytes = 1048576
+            max_nesting_depth = 32
+            header_timeout = 10
+            body_timeout = 120.5
+            idle_timeout = 30
+            max_connections = 500
+
+            [service.auth]
+            api_keys = ["${API_KEY_1}", { key = "${READER_KEY}", routes = ["/lookup"] }]
+            jwt = { secret = "${JWT_SECRET}", issuer = "idp", audience = "films" }
+            public = ["/docs", "/openapi.json"]
+            media_url_lifetime = 600
+
+            [service.cors]
+            allow_origins = ["https://app.example.com"]
+            allow_methods = ["get", "post"]
+            allow_credentials = true
+            """
+        let env = ["API_KEY_1": "first-key-0123456789", "READER_KEY": "reader-key-0123456789", "JWT_SECRET": "jwt-secret-of-at-least-thirty-two-bytes"]
+        let s = try #require(try ServiceConfigLoader.services(inText: text, file: "/srv/svc.toml", environment: env).first)
+        let auth = try #require(s.auth)
+        #expect(auth.apiKeys == [APIKey("first-key-0123456789"), APIKey("reader-key-0123456789", routes: ["/lookup"])])
+        #expect(auth.jwt?.secret == "jwt-secret-of-at-least-thirty-two-bytes" && auth.jwt?.issuer == "idp" && auth.jwt?.audience == "films")
+        #expect(auth.publicPaths == ["/docs", "/openapi.json"] && auth.mediaURLLifetime == 600)
+        #expect(s.cors == CORSPolicy(allowOrigins: ["https://app.example.com"], allowMethods: ["GET", "POST"], allowCredentials: true))
+        let c = s.limits.applied(to: ServiceRouter.Configuration())
+        #expect(c.maxBodyBytes == 1 << 20 && c.maxNestingDepth == 32 && c.maxConnections == 500)
+        #expect(c.headerTimeout == .seconds(10) && c.bodyTimeout == .milliseconds(120_500) && c.idleTimeout == .seconds(30))
+        // What --dry-run --json shows: every secret as ***.
+        let json = JSONWriter.compact.string(s.json)
+        for secret in env.values { #expect(!json.contains(secret), "\(json)") }
+        #expect(s.json["auth"]?["api_keys"]?[0]?["key"] == "***")
+        #expect(s.json["auth"]?["jwt"]?["secret"] == "***")
+        #expect(s.json["idle_timeout"] == .double(30))
+        // Defaults when nothing is set.
+        let d = ServiceRouter.Configuration()
+        #expect(d.idleTimeout == .seconds(60) && d.headerTimeout == .seconds(30) && d.maxBodyBytes == 16 << 20)
     }
 
     @Test func validateChecksWhatFlagsCanGetWrong() throws {
