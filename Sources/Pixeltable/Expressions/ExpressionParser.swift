@@ -18,6 +18,13 @@ public struct ExpressionParser {
     private var tokens: [(token: Token, offset: Int)] = []
     private var i = 0
     private let source: String
+    /// Levels of the tree above the node being parsed: each sub-expression, operator of a
+    /// chain, call, index and prefix adds one.
+    private var depth = 0
+    /// The deepest expression accepted. The parser, the binder and the evaluator recurse once
+    /// per level, so this bounds their stack: `(` × 10,000 or `id + 1` × 10,000 in a module file
+    /// is an error, not a crash of the daemon.
+    public static let maxDepth = 100
 
     private init(source: String) { self.source = source }
 
@@ -48,6 +55,12 @@ public struct ExpressionParser {
 
     private var peek: Token { tokens[i].token }
     private var offset: Int { tokens[i].offset }
+
+    /// One level deeper; an error past ``maxDepth``. Callers restore `depth` when they return.
+    private mutating func deeper() throws(ExpressionError) {
+        depth += 1
+        if depth > Self.maxDepth { throw error("expression nested deeper than \(Self.maxDepth) levels", at: offset) }
+    }
 
     private func error(_ message: String, at offset: Int) -> ExpressionError {
         ExpressionError(message: message, offset: offset, source: source)
@@ -190,9 +203,13 @@ public struct ExpressionParser {
     }
 
     private mutating func parseOr() throws(ExpressionError) -> Syntax {
+        let saved = depth
+        defer { depth = saved }
+        try deeper()
         var left = try parseAnd()
         while isKeyword("or") {
             let o = offset
+            try deeper()
             i += 1
             let right = try parseAnd()
             left = Syntax(.binary(.or, left, right), at: o)
@@ -201,9 +218,12 @@ public struct ExpressionParser {
     }
 
     private mutating func parseAnd() throws(ExpressionError) -> Syntax {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseNot()
         while isKeyword("and") {
             let o = offset
+            try deeper()
             i += 1
             let right = try parseNot()
             left = Syntax(.binary(.and, left, right), at: o)
@@ -212,8 +232,11 @@ public struct ExpressionParser {
     }
 
     private mutating func parseNot() throws(ExpressionError) -> Syntax {
+        let saved = depth
+        defer { depth = saved }
         if isKeyword("not") {
             let o = offset
+            try deeper()
             i += 1
             return Syntax(.unary(.not, try parseNot()), at: o)
         }
@@ -253,9 +276,12 @@ public struct ExpressionParser {
     }
 
     private mutating func parseAdditive() throws(ExpressionError) -> Syntax {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseMultiplicative()
         while case .op(let op) = peek, op == "+" || op == "-" {
             let o = offset
+            try deeper()
             i += 1
             let right = try parseMultiplicative()
             left = Syntax(.binary(op == "+" ? .add : .subtract, left, right), at: o)
@@ -264,11 +290,14 @@ public struct ExpressionParser {
     }
 
     private mutating func parseMultiplicative() throws(ExpressionError) -> Syntax {
+        let saved = depth
+        defer { depth = saved }
         var left = try parseUnary()
         while case .op(let op) = peek, let bop = BinaryOperator(rawValue: op),
             [.multiply, .divide, .floorDivide, .modulo].contains(bop)
         {
             let o = offset
+            try deeper()
             i += 1
             let right = try parseUnary()
             left = Syntax(.binary(bop, left, right), at: o)
@@ -277,8 +306,11 @@ public struct ExpressionParser {
     }
 
     private mutating func parseUnary() throws(ExpressionError) -> Syntax {
+        let saved = depth
+        defer { depth = saved }
         if isOp("-") {
             let o = offset
+            try deeper()
             i += 1
             let operand = try parseUnary()
             // Fold negative literals so that `-1` is a literal, as users expect in defaults.
@@ -287,6 +319,7 @@ public struct ExpressionParser {
             return Syntax(.unary(.negate, operand), at: o)
         }
         if isOp("+") {
+            try deeper()
             i += 1
             return try parseUnary()
         }
@@ -294,8 +327,11 @@ public struct ExpressionParser {
     }
 
     private mutating func parsePostfix() throws(ExpressionError) -> Syntax {
+        let saved = depth
+        defer { depth = saved }
         var e = try parsePrimary()
         while true {
+            if isOp(".") || isOp("[") || isOp("(") { try deeper() }
             if isOp(".") {
                 i += 1
                 guard case .ident(let name) = peek else {

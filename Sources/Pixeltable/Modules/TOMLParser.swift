@@ -330,6 +330,12 @@ struct TOMLParseState {
     let root = TOMLBuilderTable(kind: .explicit, line: 1, column: 1)
     var current: TOMLBuilderTable
     let columnCache = TOMLColumnCache()
+    /// Arrays and inline tables open around the value being parsed.
+    var depth = 0
+    /// The deepest nesting of arrays, inline tables and dotted keys accepted: the parser and
+    /// what reads its tables recurse once per level, so this bounds their stack (a file of
+    /// 20,000 `[` would otherwise overflow it).
+    static let maxDepth = 100
 
     init(text: String, file: String?) {
         bytes = Array(text.utf8)
@@ -490,6 +496,8 @@ struct TOMLParseState {
         while true {
             skipWhitespace()
             parts.append(try parseSimpleKey())
+            // Each part of a dotted key is a table level too.
+            if depth + parts.count > Self.maxDepth { throw error("keys and tables nested deeper than \(Self.maxDepth) levels") }
             skipWhitespace()
             guard peek() == TOMLByte.dot else { return parts }
             pos += 1
@@ -543,7 +551,10 @@ struct TOMLParseState {
         }
         pos += 1
         skipWhitespace()
+        // A dotted key's parts are levels the value sits under.
+        depth += key.count - 1
         let value = try parseValue()
+        depth -= key.count - 1
         // `key` is never empty: parseKey returns at least one part.
         let last = key[key.count - 1]
         try insert(key, TOMLNode(value: value, line: last.mark.line, column: last.mark.column), into: table)
@@ -701,10 +712,11 @@ struct TOMLParseState {
                 return .string(try parseMultilineString(quote: TOMLByte.apostrophe))
             }
             return .string(try parseLiteralString())
-        case TOMLByte.openBracket:
-            return try parseArray()
-        case TOMLByte.openBrace:
-            return try parseInlineTable()
+        case TOMLByte.openBracket, TOMLByte.openBrace:
+            depth += 1
+            defer { depth -= 1 }
+            if depth > Self.maxDepth { throw error("arrays and inline tables nested deeper than \(Self.maxDepth) levels") }
+            return b == TOMLByte.openBracket ? try parseArray() : try parseInlineTable()
         default:
             return try parseScalar()
         }
@@ -757,7 +769,9 @@ struct TOMLParseState {
             pos += 1
             skipWhitespace()
             try checkInlineTableContinues(open)
+            depth += key.count - 1
             let value = try parseValue()
+            depth -= key.count - 1
             let last = key[key.count - 1]
             try insert(key, TOMLNode(value: value, line: last.mark.line, column: last.mark.column), into: table)
             skipWhitespace()
