@@ -82,6 +82,59 @@ import Testing
         }
     }
 
+    /// Defect 1: a NUL in a string is stored, compared and answered exactly; `"nul"` and
+    /// `"nul\u0000b"` are two keys.
+    @Test func stringsWithNULRoundTripThroughHTTP() async throws {
+        try await withService { cat in
+            let t = try await cat.createTable("skus", columns: [.init("sku", .string), .init("n", .int)], primaryKey: ["sku"])
+            let router = try ServiceRouter(catalog: cat)
+            try await router.addInsertRoute(t, path: "/skus")
+            let module = try ModuleFile.parse(
+                "[[query]]\nname = \"by_sku\"\ntable = \"skus\"\nparams = { sku = \"String\" }\nwhere = \"sku == :sku\"\n", file: "queries.toml")
+            try await router.addQueryRoute(path: "/skus/lookup", query: try await module.query(named: "by_sku")!.compile(cat), oneRow: true)
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            let json = ["Content-Type": "application/json"]
+            for (i, sku) in [#"nul"#, #"nul\u0000b"#, #"nul\u0000c"#].enumerated() {
+                let r = try await rawHTTP(s.port, "POST", "/skus", headers: json, body: Array(#"{"sku": "\#(sku)", "n": \#(i)}"#.utf8))
+                #expect(r.status == 200, "\(sku): \(r.text)")
+                #expect(r.text.contains(#""sku":"\#(sku)""#), "the answer echoes what was stored: \(r.text)")
+            }
+            #expect(try await t.count() == 3)
+            let dup = try await rawHTTP(s.port, "POST", "/skus", headers: json, body: Array(#"{"sku": "nul\u0000b", "n": 9}"#.utf8))
+            #expect(dup.status == 400 || dup.status == 409 || dup.status == 422, "\(dup.status) \(dup.text)")
+            let found = try await rawHTTP(s.port, "POST", "/skus/lookup", headers: json, body: Array(#"{"sku": "nul\u0000c"}"#.utf8))
+            #expect(found.status == 200 && found.text.contains(#""n":2"#), "\(found.text)")
+        }
+    }
+
+    /// Defect 2: bytes that are not UTF-8 are a 422 naming the field, not U+FFFD stored.
+    @Test func invalidUTF8Is422NamingTheField() async throws {
+        try await withService { cat in
+            let t = try await makeFilms(cat)
+            let router = try ServiceRouter(catalog: cat)
+            try await router.addInsertRoute(t, path: "/films", inputs: ["id", "title", "meta"])
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            for (bytes, loc) in [
+                (Array(##"{"id": 1, "title": "ab"##.utf8) + [0xFF, 0xFE] + Array(##""}"##.utf8), ["body", "title"]),
+                (Array(##"{"id": 1, "title": "x", "meta": {"tags": ["ok", ""##.utf8) + [0xC3, 0x28] + Array(##""]}}"##.utf8), ["body", "meta", "tags"]),
+                (Array(##"{"id": 1, "title": "overlong "##.utf8) + [0xC0, 0xAF] + Array(##""}"##.utf8), ["body", "title"]),
+                (Array(##"{"id": 1, "title": "surrogate "##.utf8) + [0xED, 0xA0, 0x80] + Array(##""}"##.utf8), ["body", "title"]),
+            ] as [([UInt8], [String])] {
+                let r = try await rawHTTP(s.port, "POST", "/films", headers: ["Content-Type": "application/json"], body: bytes)
+                #expect(r.status == 422, "\(r.text)")
+                let detail = try JSONParser.parse(bytes: r.body)["detail"]?[0]
+                #expect(detail?["type"] == "string_unicode", "\(r.text)")
+                #expect(detail?["loc"] == .array(loc.map { .string($0) }), "\(r.text)")
+            }
+            #expect(try await t.count() == 0)
+            // Valid multi-byte text is untouched.
+            let ok = try await rawHTTP(s.port, "POST", "/films", headers: ["Content-Type": "application/json"], body: Array(#"{"id": 2, "title": "Amélie 東京 🎬"}"#.utf8))
+            #expect(ok.status == 200 && ok.text.contains("Amélie 東京 🎬"), "\(ok.text)")
+        }
+    }
+
     /// Another method on a route's path is 405 with `Allow`, as Starlette answers, not 404.
     @Test func aWrongMethodIs405WithAllow() async throws {
         try await withService { cat in

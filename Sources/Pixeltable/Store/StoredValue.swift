@@ -6,11 +6,18 @@ import GRDB
 /// Timestamps are INTEGER microseconds (ordered, compact), dates `YYYY-MM-DD` text (ordered),
 /// UUIDs lower-case text, JSON compact text, arrays and binary BLOBs, media URL text, booleans
 /// 0/1 — so that comparisons and ordering in SQL agree with the engine's own.
+///
+/// A string holding a NUL character is stored as a BLOB of its UTF-8 bytes: SQLite's text
+/// calls (and GRDB's, which pass a length of -1) end text at the first NUL, which stored
+/// `"nul\u{0}b"` as `"nul"` and made it collide with `"nul"` as a primary key. Blobs carry
+/// their length, so such strings round-trip exactly and compare equal only to themselves; they
+/// sort after all other strings.
 enum StoredValue {
     static func encode(_ v: Value) -> DatabaseValue {
         switch v {
         case .null: return .null
-        case .string(let s), .media(let s): return s.databaseValue
+        case .string(let s): return s.utf8.contains(0) ? Data(s.utf8).databaseValue : s.databaseValue
+        case .media(let s): return s.databaseValue
         case .int(let i): return i.databaseValue
         case .float(let d): return d.databaseValue
         case .bool(let b): return (b ? 1 : 0).databaseValue
@@ -51,6 +58,7 @@ enum StoredValue {
             default: return .string(s)
             }
         case .blob(let data):
+            if type.kind == .string { return .string(String(decoding: data, as: UTF8.self)) }
             if type.kind == .array, let a = NDArray(encoded: [UInt8](data)) { return .array(a) }
             return .binary([UInt8](data))
         }

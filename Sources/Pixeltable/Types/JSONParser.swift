@@ -13,6 +13,11 @@ public struct JSONParser {
         public var line: Int
         /// The 1-based column of the failure.
         public var column: Int
+        /// The object keys from the document's root to the value that failed, outermost first
+        /// (`["meta", "tags"]`); empty when the failure is not inside an object's value.
+        public var path: [String] = []
+        /// Whether a string held bytes that are not UTF-8 (they are refused, not replaced).
+        public var invalidUTF8 = false
 
         public var description: String { "\(message) at line \(line), column \(column)" }
     }
@@ -43,6 +48,13 @@ public struct JSONParser {
         p.skipSpace()
         if p.pos != p.bytes.count { throw p.fail("unexpected trailing characters") }
         return v
+    }
+
+    private mutating func invalidUTF8(at start: Int) -> Failure {
+        pos = start - 1
+        var f = fail("invalid UTF-8 in string")
+        f.invalidUTF8 = true
+        return f
     }
 
     private func fail(_ message: String) -> Failure {
@@ -102,7 +114,12 @@ public struct JSONParser {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             pos += 1
             skipSpace()
-            let v = try value()
+            let v: JSONValue
+            do { v = try value() } catch {
+                var e = error
+                e.path.insert(k, at: 0)
+                throw e
+            }
             pairs.append((k, v))
             skipSpace()
             guard pos < bytes.count else { throw fail("unexpected end of input") }
@@ -158,7 +175,8 @@ public struct JSONParser {
         while pos < bytes.count {
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
-                let s = String(decoding: bytes[start..<pos], as: UTF8.self)
+                // Validated, not repaired: a byte that is not UTF-8 is an error, not U+FFFD.
+                guard let s = String(validating: bytes[start..<pos], as: UTF8.self) else { throw invalidUTF8(at: start) }
                 pos += 1
                 return s
             }
@@ -169,8 +187,9 @@ public struct JSONParser {
         while pos < bytes.count {
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
+                guard let s = String(validating: out, as: UTF8.self) else { throw invalidUTF8(at: start) }
                 pos += 1
-                return String(decoding: out, as: UTF8.self)
+                return s
             }
             if c < 0x20 { throw fail("control character in string") }
             if c == UInt8(ascii: "\\") {

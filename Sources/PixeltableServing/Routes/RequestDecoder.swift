@@ -36,6 +36,11 @@ enum RequestDecoder {
                 object = o
             } catch let f as ValidationFailure {
                 throw f
+            } catch let e as JSONParser.Failure where e.invalidUTF8 && !e.path.isEmpty {
+                // pydantic's type for bytes that are not a string; the field is named.
+                throw ValidationFailure.single(
+                    type: "string_unicode", loc: [JSONValue.string("body")] + e.path.map { JSONValue.string($0) },
+                    msg: "Input should be a valid string, unable to parse raw data as a unicode string", input: .null)
             } catch let e as JSONParser.Failure {
                 throw ValidationFailure.single(type: "json_invalid", loc: ["body", .int(Int64(e.offset))], msg: "JSON decode error", input: [:], ctx: ["error": .string(e.message)])
             } catch {
