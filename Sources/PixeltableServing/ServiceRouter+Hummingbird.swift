@@ -165,10 +165,10 @@ extension ServiceRouter {
             let host = request.head.authority ?? "localhost"
             do {
                 let form = uploaded
-                let id = try await jobs.submit(route: "\(spec.method.rawValue.uppercased()) \(spec.path)") {
+                let id = try await jobs.submit(route: "\(spec.method.rawValue.uppercased()) \(spec.path)") { id in
                     // Uploaded files stay in tmp/ until the job is done with them.
                     defer { form?.removeFiles() }
-                    return await RouteExecutor.perform(spec, fields, links: links)
+                    return await RouteExecutor.perform(spec, fields, links: links, jobID: id)
                 }
                 return Self.json(200, ["id": .string(id), "job_url": .string("http://\(host)\(prefix)/jobs/\(id)")])
             } catch {

@@ -76,6 +76,7 @@ extension Table {
     ///   - baseDirectory: What relative media paths are relative to; the working directory by
     ///     default.
     ///   - outbox: Stores a message for each row in the same transaction (``OutboxWrite``).
+    ///   - job: Marks a background job done in the same transaction (``JobOutcomeWrite``).
     ///
     /// Media columns take a local path or `file://` URL (referenced where it is), an
     /// `http(s)://` URL (fetched into the file cache, and checked), or an in-memory
@@ -84,7 +85,7 @@ extension Table {
     @discardableResult
     public func insert(
         _ rows: [[String: Value]], onError: OnError? = nil, lax: Bool = false, expectedSchemaVersion: Int? = nil, baseDirectory: String? = nil,
-        outbox: OutboxWrite? = nil
+        outbox: OutboxWrite? = nil, job: JobOutcomeWrite? = nil
     ) async throws(PixeltableError) -> WriteResult {
         let t = self
         return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
@@ -116,6 +117,7 @@ extension Table {
                 let results = w.results(batch)
                 return (rows: results, messages: o.messages(results))
             } : nil
+            let recordsRows = outbox != nil || job != nil
             // A key that is already taken fails its INSERT on the primary key's unique index;
             // the group committer then rolls back and redoes the batch with savepoints, so the
             // version claimed here is only kept with the rows.
@@ -131,9 +133,10 @@ extension Table {
                         rid += 1
                     }
                     try w.recordInsert(db, version: version, counts: VersionCounts(inserts: batch.count, errors: errors))
-                    guard let outbox else { return (version, nil) }
+                    guard recordsRows else { return (version, nil) }
                     let results = early?.rows ?? w.results(rows)
-                    try outbox.record(db, messages: early?.messages ?? outbox.messages(results))
+                    if let outbox { try outbox.record(db, messages: early?.messages ?? outbox.messages(results)) }
+                    try job?.record(db, rows: results, count: results.count)
                     return (version, results)
                 }
             } catch {
@@ -231,7 +234,7 @@ extension Table {
     /// when one calls a model or an API (``PrecomputedUpdate``) —, then each stored version is
     /// retired and the new one inserted under the same row id.
     func writeUpdate(
-        _ snap: TableSnapshot, _ w: RowWriter, deps: [ColumnInfo], outbox: OutboxWrite? = nil,
+        _ snap: TableSnapshot, _ w: RowWriter, deps: [ColumnInfo], outbox: OutboxWrite? = nil, job: JobOutcomeWrite? = nil,
         read: @escaping @Sendable (Database) throws -> ([ScannedRow], [RowContext])
     ) async throws -> WriteResult {
         // Untyped: a schema change met inside the transaction must reach withSchemaRetry as it is.
@@ -256,9 +259,10 @@ extension Table {
                     try w.insert(db, row, rid: r.rid, version: version)
                 }
                 try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: rows.count, errors: errors))
-                guard let outbox else { return (version, rows, errors, nil) }
+                if outbox == nil && job == nil { return (version, rows, errors, nil) }
                 let results = w.results(rows)
-                try outbox.record(db, results)
+                try outbox?.record(db, results)
+                try job?.record(db, rows: results, count: results.count)
                 return (version, rows, errors, results)
             }
         } catch {
@@ -283,10 +287,12 @@ extension Table {
     /// - Parameters:
     ///   - ifNotExists: What a key that matches no row does.
     ///   - outbox: Stores a message for each updated row in the same transaction (``OutboxWrite``).
+    ///   - job: Marks a background job done in the same transaction (``JobOutcomeWrite``).
     /// - Returns: The updated rows, every column included, in the order given.
     @discardableResult
     public func batchUpdate(
-        _ rows: [[String: Value]], ifNotExists: IfNotExists = .error, expectedSchemaVersion: Int? = nil, outbox: OutboxWrite? = nil
+        _ rows: [[String: Value]], ifNotExists: IfNotExists = .error, expectedSchemaVersion: Int? = nil, outbox: OutboxWrite? = nil,
+        job: JobOutcomeWrite? = nil
     ) async throws(PixeltableError) -> WriteResult {
         let t = self
         return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
@@ -346,7 +352,7 @@ extension Table {
                 }
                 return (scanned, rows)
             }
-            return try await t.writeUpdate(snap, w, deps: deps, outbox: outbox, read: findRows)
+            return try await t.writeUpdate(snap, w, deps: deps, outbox: outbox, job: job, read: findRows)
         }
     }
 
@@ -363,8 +369,11 @@ extension Table {
     }
 
     /// Deletes rows where each column equals the given value (AND-ed).
+    ///
+    /// - Parameter job: Marks a background job done in the same transaction, when a row is
+    ///   deleted (``JobOutcomeWrite``).
     @discardableResult
-    public func delete(matching values: [String: Value], expectedSchemaVersion: Int? = nil) async throws(PixeltableError) -> WriteResult {
+    public func delete(matching values: [String: Value], expectedSchemaVersion: Int? = nil, job: JobOutcomeWrite? = nil) async throws(PixeltableError) -> WriteResult {
         let t = self
         return try await withSchemaRetry(expectedSchemaVersion: expectedSchemaVersion) { snap in
             try t.requireTable(snap, "delete from")
@@ -382,11 +391,11 @@ extension Table {
                     filters.append(TypedExpr(.binary(.equal, TypedExpr(.column(c.id), c.type), TypedExpr(.literal(lit), c.type.required)), .bool))
                 }
             }
-            return try await t.deleteMatching(snap, filters: filters)
+            return try await t.deleteMatching(snap, filters: filters, job: job)
         }
     }
 
-    private func deleteMatching(_ snap: TableSnapshot, filters: [TypedExpr]) async throws -> WriteResult {
+    private func deleteMatching(_ snap: TableSnapshot, filters: [TypedExpr], job: JobOutcomeWrite? = nil) async throws -> WriteResult {
         let w = RowWriter(snap: snap)
         let (version, n): (Int?, Int) = try await catalog.committer.write { db in
             let (current, nextRID) = try w.begin(db)
@@ -395,6 +404,7 @@ extension Table {
             let version = current + 1
             for r in rows { try w.retire(db, rowid: r.rowid, version: version) }
             try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(deletes: rows.count))
+            try job?.record(db, rows: [], count: rows.count)
             return (version, rows.count)
         }
         return WriteResult(rowCount: n, errorCount: 0, rows: [], version: version)

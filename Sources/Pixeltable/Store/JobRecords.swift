@@ -43,17 +43,18 @@ public struct JobRecords: Sendable {
         case failed(String)
     }
 
-    /// Records a job's outcome.
+    /// Records a job's outcome, unless one is recorded already (in the job's write transaction,
+    /// by ``JobOutcomeWrite``).
     public func finish(id: String, outcome: Outcome) async throws(PixeltableError) {
         try await catalog.write { db, _ in
             switch outcome {
             case .done(let v):
                 try db.execute(
-                    sql: "UPDATE pxt_jobs SET status = 'done', result = ?, finished_at = ? WHERE id = ?",
+                    sql: "UPDATE pxt_jobs SET status = 'done', result = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
                     arguments: [JSONWriter.compact.string(v), Timestamp.now.microseconds, id])
             case .failed(let message):
                 try db.execute(
-                    sql: "UPDATE pxt_jobs SET status = 'error', error = ?, finished_at = ? WHERE id = ?",
+                    sql: "UPDATE pxt_jobs SET status = 'error', error = ?, finished_at = ? WHERE id = ? AND status = 'pending'",
                     arguments: [message, Timestamp.now.microseconds, id])
             }
         }

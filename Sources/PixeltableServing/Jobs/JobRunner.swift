@@ -25,14 +25,15 @@ final class JobRunner: Sendable {
         try await records.prune(maxCount: configuration.maxJobs, maxAge: configuration.maxJobAge)
     }
 
-    /// Records a pending job and starts `work`; returns the job id (32 hex digits).
-    func submit(route: String, _ work: @escaping @Sendable () async -> RouteAnswer) async throws(PixeltableError) -> String {
+    /// Records a pending job and starts `work` (given the job's id, so that its write can record
+    /// the outcome itself; see ``JobOutcomeWrite``); returns the job id (32 hex digits).
+    func submit(route: String, _ work: @escaping @Sendable (String) async -> RouteAnswer) async throws(PixeltableError) -> String {
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await records.create(id: id, route: route)
         let records = records
         let task = Task.detached {
             await self.acquire()
-            let answer = await work()
+            let answer = await work(id)
             self.release()
             let outcome: JobRecords.Outcome = answer.status < 400 ? .done(answer.body) : .failed(RouteExecutor.jobError(answer))
             try? await records.finish(id: id, outcome: outcome)

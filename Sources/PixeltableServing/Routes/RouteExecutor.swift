@@ -25,9 +25,12 @@ enum RouteExecutor {
     }
 
     /// Performs the operation; errors are answers (4xx/5xx), never thrown.
-    static func perform(_ spec: RouteSpec, _ fields: [String: Value], links: MediaLinks) async -> RouteAnswer {
+    ///
+    /// - Parameter jobID: The background job this runs as: its write records the job's outcome
+    ///   in the same transaction when the answer is known there (see ``jobWrite(_:_:links:)``).
+    static func perform(_ spec: RouteSpec, _ fields: [String: Value], links: MediaLinks, jobID: String? = nil) async -> RouteAnswer {
         do {
-            return try await operation(spec, fields, links: links)
+            return try await operation(spec, fields, links: links, job: jobID.flatMap { jobWrite(spec, $0, links: links) })
         } catch let e as PixeltableError {
             return answer(for: e, spec)
         } catch {
@@ -48,25 +51,41 @@ enum RouteExecutor {
         return .object(o)
     }
 
-    static func operation(_ spec: RouteSpec, _ fields: [String: Value], links: MediaLinks) async throws -> RouteAnswer {
+    /// The outcome a background job's write records with it: the response body of a route
+    /// whose answer is a function of the written row. Closure routes (their handler runs after
+    /// the write) and direct exports (which can still fail after the commit) record theirs
+    /// afterwards.
+    static func jobWrite(_ spec: RouteSpec, _ id: String, links: MediaLinks) -> JobOutcomeWrite? {
+        guard spec.transform == nil, !spec.returnFileResponse, spec.exporter == nil || spec.exporter?.delivery == .outbox else { return nil }
+        switch spec.kind {
+        case .insert, .update:
+            return JobOutcomeWrite(id: id) { rows, _ in rows.count == 1 ? outputObject(links.row(rows[0]), spec) : .null }
+        case .delete:
+            return JobOutcomeWrite(id: id) { _, count in ["num_rows": .int(Int64(count))] }
+        case .query:
+            return nil
+        }
+    }
+
+    static func operation(_ spec: RouteSpec, _ fields: [String: Value], links: MediaLinks, job: JobOutcomeWrite? = nil) async throws -> RouteAnswer {
         switch spec.kind {
         case .insert(let table):
             var row: [String: Value] = [:]
             for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
-            let r = try await table.insert([row], lax: spec.isMultipart, expectedSchemaVersion: spec.schemaVersion, outbox: outboxWrite(spec, links: links))
+            let r = try await table.insert([row], lax: spec.isMultipart, expectedSchemaVersion: spec.schemaVersion, outbox: outboxWrite(spec, links: links), job: job)
             guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
             return try await finish(spec, r.rows[0], links: links)
         case .update(let table):
             var row: [String: Value] = [:]
             for i in spec.inputs { row[i.name] = fields[i.name] ?? .null }
-            let r = try await table.batchUpdate([row], ifNotExists: .ignore, expectedSchemaVersion: spec.schemaVersion, outbox: outboxWrite(spec, links: links))
+            let r = try await table.batchUpdate([row], ifNotExists: .ignore, expectedSchemaVersion: spec.schemaVersion, outbox: outboxWrite(spec, links: links), job: job)
             if r.rows.isEmpty { return .detail(404, "row not found") }
             guard r.rows.count == 1 else { return .detail(500, "operation returned unexpected row count (\(r.rows.count)), expected 1") }
             return try await finish(spec, r.rows[0], links: links)
         case .delete(let table):
             var match: [String: Value] = [:]
             for i in spec.inputs { match[i.name] = fields[i.name] ?? .null }
-            let r = try await table.delete(matching: match, expectedSchemaVersion: spec.schemaVersion)
+            let r = try await table.delete(matching: match, expectedSchemaVersion: spec.schemaVersion, job: job)
             return RouteAnswer(status: 200, body: ["num_rows": .int(Int64(r.rowCount))])
         case .query(let q):
             let result = spec.oneRow || spec.returnFileResponse ? try q.runNow(fields) : try await q.run(fields)
