@@ -206,5 +206,22 @@ if x:
 else:
     lines += kept(heading, "export.sh")
 
+x = load("auth")
+heading = "## Authentication: API keys on the insert and one_row routes"
+lines += [heading, ""]
+if x:
+    rows = [("insert, no auth — baseline", x["insert"]), ("insert, `Authorization: Bearer` key", x["insert_auth"]),
+            ("one_row GET, no auth — baseline", x["lookup"]), ("one_row GET, `Authorization: Bearer` key", x["lookup_auth"])]
+    lines += [f"Measured on {measured('auth')}. wrk, {x['connections']} connections, {x['duration_s']} s runs, {x['rounds']} alternating rounds (medians); "
+              f"two `pxt serve` processes with the same module and routes, one with `[service.auth]` holding {x['keys']} API keys (the one sent is the last, "
+              "and every key is compared, in constant time), each on its own home:", "",
+              "| route | req/s | p50 | p99 | every round (req/s) |", "|---|---:|---:|---:|---|"]
+    for name, r in rows:
+        lines += [f"| {name} | {r['requests_per_second']:,.0f} | {r.get('p50_ms', 0):.2f} ms | {r.get('p99_ms', 0):.2f} ms | {', '.join(f'{v:,.0f}' for v in r['all_requests_per_second'])} |"]
+    lines += ["", f"- insert with auth at **{x['insert_auth_vs_plain']:.0%}** and one_row lookups at **{x['lookup_auth_vs_plain']:.0%}** of the same routes "
+              f"without (target: within 10%) — {ok(x['insert_auth_vs_plain'] >= 0.9 and x['lookup_auth_vs_plain'] >= 0.9)}.", ""]
+else:
+    lines += kept(heading, "auth.sh")
+
 open(os.path.join(here, "RESULTS.md"), "w").write("\n".join(lines))
 print("wrote bench/RESULTS.md")

@@ -27,7 +27,9 @@ extension ServiceRouter {
             }
             methods[prefix + spec.path, default: []].insert(spec.method == .get ? "GET" : "POST")
         }
-        // Another method on a route's path is 405 naming the allowed ones, as Starlette answers.
+        // Another method on a route's path is 405 naming the allowed ones, as Starlette answers:
+        // the usual ones through the group (credentials first), any other when nothing matched.
+        base.add(middleware: MethodNotAllowedMiddleware<Context>(allowed: methods.mapValues { $0.sorted().joined(separator: ", ") }))
         for (path, allowed) in methods {
             let allow = allowed.sorted().joined(separator: ", ")
             // OPTIONS reaches the CORS middleware (which answers preflights) only through a route.

@@ -272,7 +272,8 @@ public final class ServiceRouter: Sendable {
         for n in inputNames {
             guard let c = all.first(where: { $0.name == n }) else { throw PixeltableError(.columnNotFound, "\(p): unknown input column '\(n)'") }
             if c.isComputed { throw PixeltableError(.invalidArgument, "\(p): '\(n)' is a computed column and cannot be used as input") }
-            ins.append((c.name, c.type, c.comment, nil, !c.type.nullable))
+            // A primary key is never null (the table refuses it): the request must carry it.
+            ins.append((c.name, c.isPrimaryKey ? c.type.required : c.type, c.comment, nil, !c.type.nullable || c.isPrimaryKey))
         }
         try Self.checkUploadInputs(uploadFileInputs, inputs: inputNames, all: all, p)
         // Upload inputs join the inputs as required file parts (FastAPI's `File(...)`).
@@ -369,7 +370,9 @@ public final class ServiceRouter: Sendable {
         var ins: [(name: String, type: ColumnType, comment: String?, defaultValue: Value?, required: Bool)] = []
         for n in names {
             guard let prm = params.first(where: { $0.name == n }) else { throw PixeltableError(.columnNotFound, "\(p): unknown input parameter '\(n)'") }
-            ins.append((prm.name, prm.type, nil, prm.defaultValue, prm.defaultValue == nil))
+            // As a Python query's `k: int = 5`: null is refused unless null is the default.
+            let type = prm.defaultValue?.isNull == true ? prm.type : prm.type.required
+            ins.append((prm.name, type, nil, prm.defaultValue, prm.defaultValue == nil))
         }
         for prm in params where !names.contains(prm.name) && !(uploadFileInputs ?? []).contains(prm.name) && prm.defaultValue == nil {
             throw PixeltableError(.invalidArgument, "\(p): parameter '\(prm.name)' has no default, so it must be one of the inputs")

@@ -146,7 +146,7 @@ import Testing
             try await router.addQueryRoute(path: "/films/lookup", query: try await module.query(named: "by_id")!.compile(cat), oneRow: true, method: .get)
             let s = try await RunningServer.start(router)
             defer { Task { await s.stop() } }
-            for method in ["GET", "PUT", "DELETE", "PATCH", "TRACE"] {
+            for method in ["GET", "PUT", "DELETE", "PATCH", "TRACE", "QUERY", "PROPFIND"] {
                 let r = try await rawHTTP(s.port, method, "/films")
                 #expect(r.status == 405, "\(method) /films: \(r.status)")
                 #expect(r.headers["allow"] == "POST", "\(r.headers)")

@@ -164,11 +164,13 @@ private func python(_ args: [String], input: String) async throws -> (status: In
             #expect(component(doc, responseSchema(doc, "/x"))?["properties"]?["id"]?["description"] == "Film id")
             #expect(component(doc, responseSchema(doc, "/films/add"))?["properties"]?["title_upper"]?["description"] == nil)
             #expect(body["properties"]?["title"]?["description"] == nil)
-            // Required non-null columns are plain types.
-            #expect(body["properties"]?["id"] == ["type": "integer", "title": "Id", "description": "Film id"])
+            // Required non-null columns (and primary keys) are plain types; integers in requests
+            // carry the 64-bit range.
+            let int64: JSONValue = ["type": "integer", "minimum": .int(Int64.min), "maximum": .int(Int64.max)]
+            #expect(body["properties"]?["id"] == ["type": "integer", "minimum": .int(Int64.min), "maximum": .int(Int64.max), "title": "Id", "description": "Film id"])
             #expect(body["properties"]?["title"] == ["type": "string", "title": "Title"])
             // Nullable ones are anyOf with null, defaulting to null.
-            #expect(body["properties"]?["year"] == ["anyOf": [["type": "integer"], ["type": "null"]], "title": "Year", "default": .null])
+            #expect(body["properties"]?["year"] == ["anyOf": [int64, ["type": "null"]], "title": "Year", "default": .null])
             let response = try #require(component(doc, responseSchema(doc, "/x")))
             #expect(response["properties"]?["next_year"] == ["anyOf": [["type": "integer"], ["type": "null"]], "title": "Next Year", "default": .null])
             #expect(response["properties"]?["title_upper"]?["anyOf"] == [["type": "string"], ["type": "null"]])
@@ -221,7 +223,13 @@ private func python(_ args: [String], input: String) async throws -> (status: In
             #expect(status["properties"]?.objectValue?.keys == ["status", "error", "result"])
             #expect(status["properties"]?["status"]?["enum"] == ["pending", "done", "error"])
             // Every operation documents FastAPI's validation error.
-            #expect(doc["paths"]?["/x"]?["post"]?["responses"]?["422"]?["content"]?["application/json"]?["schema"] == ["$ref": "#/components/schemas/HTTPValidationError"])
+            // FastAPI's validation errors, or an engine error refusing a value.
+            #expect(
+                doc["paths"]?["/x"]?["post"]?["responses"]?["422"]?["content"]?["application/json"]?["schema"]
+                    == ["anyOf": [["$ref": "#/components/schemas/HTTPValidationError"], ["$ref": "#/components/schemas/ErrorResponse"]]])
+            // Every other status a route answers is declared, with the {"detail": …} shape.
+            let responses = doc["paths"]?["/x"]?["post"]?["responses"]?.objectValue?.keys.sorted() ?? []
+            #expect(responses == ["200", "400", "404", "409", "413", "415", "422", "503"])
         }
     }
 

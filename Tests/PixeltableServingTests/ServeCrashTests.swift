@@ -116,7 +116,11 @@ import Testing
                     }
                 }
                 group.addTask {
-                    try? await Task.sleep(for: .milliseconds(2500))
+                    // Kill once there is enough work in flight (however slow the machine is).
+                    let deadline = Date().addingTimeInterval(60)
+                    while Date() < deadline, log.acked.withLock({ $0.inserted.count < 25 || $0.jobs.count < 50 }) {
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
                     first.signal(SIGKILL)
                     try? await Task.sleep(for: .milliseconds(300))
                     log.stop.store(true, ordering: .relaxed)

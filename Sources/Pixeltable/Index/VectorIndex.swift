@@ -245,6 +245,9 @@ final class VectorIndex: @unchecked Sendable {
     func search(_ query: [Float], k: Int, among: [Int64]? = nil, exact: Bool = false) -> [Int64]? {
         lock.reading {
             guard let q = prepared(query) else { return rowids.isEmpty ? [] : nil }
+            // A limit beyond the rows there are (a request may ask for 2^63) finds them all;
+            // the result buffers are sized by it, so it is capped first.
+            let k = min(k, among?.count ?? rowids.count)
             if among == nil, !exact, let g = graph {
                 return g.search(q, k: k)
             }

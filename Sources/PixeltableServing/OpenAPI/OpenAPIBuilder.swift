@@ -21,7 +21,8 @@ enum OpenAPIBuilder {
     static func baseSchema(_ t: ColumnType, output: Bool) -> JSONObject {
         switch t.kind {
         case .string: return ["type": "string"]
-        case .int: return ["type": "integer"]
+        // Inputs declare the 64-bit range: a larger integer is refused (422 int_range).
+        case .int: return output ? ["type": "integer"] : ["type": "integer", "minimum": .int(Int64.min), "maximum": .int(Int64.max)]
         case .float: return ["type": "number"]
         case .bool: return ["type": "boolean"]
         case .timestamp: return ["type": "string", "format": "date-time"]
@@ -96,7 +97,30 @@ enum OpenAPIBuilder {
 
     static func jsonContent(_ schema: JSONValue) -> JSONValue { ["application/json": ["schema": schema]] }
 
-    static let validationResponse: JSONValue = ["description": "Validation Error", "content": jsonContent(ref("HTTPValidationError"))]
+    /// 422: a request that fails validation (FastAPI's shape), or a value the table refuses
+    /// (an engine error).
+    static let validationResponse: JSONValue = [
+        "description": "Validation Error", "content": jsonContent(["anyOf": [ref("HTTPValidationError"), ref("ErrorResponse")]]),
+    ]
+
+    /// `{"detail": …}` answers with `status`.
+    static func errorResponse(_ description: String) -> JSONValue { ["description": .string(description), "content": jsonContent(ref("ErrorResponse"))] }
+
+    /// The error statuses a route can answer besides 422, declared so that the document is a
+    /// complete description (schemathesis checks every status against it).
+    static func errorResponses(_ spec: RouteSpec) -> [(String, JSONValue)] {
+        var out: [(String, JSONValue)] = [
+            ("400", errorResponse("Bad request (e.g. a malformed multipart body)")),
+            ("404", errorResponse(spec.kind.name == "update" ? "No row has this primary key" : spec.oneRow ? "The query returned no rows" : "Not found")),
+            ("409", errorResponse("Conflict: a duplicate primary key, several rows for one_row, or the table's schema changed since the route was registered")),
+            ("503", errorResponse("The database is busy; retry")),
+        ]
+        if spec.method == .post {
+            out.append(("413", errorResponse("Request body too large")))
+            out.append(("415", errorResponse(spec.isMultipart ? "The body is not multipart/form-data" : "The body is not application/json")))
+        }
+        return out
+    }
 
     static func standardComponents() -> JSONObject {
         [
@@ -114,6 +138,17 @@ enum OpenAPIBuilder {
             "BackgroundJobResponse": [
                 "properties": ["id": ["type": "string", "title": "Id"], "job_url": ["type": "string", "title": "Job Url"]], "type": "object",
                 "required": ["id", "job_url"], "title": "BackgroundJobResponse",
+            ],
+            "ErrorResponse": [
+                "properties": ["detail": ["anyOf": [["type": "string"], ref("ErrorDetail")], "title": "Detail"]], "type": "object", "required": ["detail"],
+                "title": "ErrorResponse",
+            ],
+            "ErrorDetail": [
+                "properties": [
+                    "error_code": ["type": "string", "title": "Error Code"], "message": ["type": "string", "title": "Message"],
+                    "retryable": ["type": "boolean", "title": "Retryable"],
+                ],
+                "type": "object", "required": ["error_code", "message", "retryable"], "title": "ErrorDetail",
             ],
             "JobStatusResponse": [
                 "properties": [
@@ -205,6 +240,10 @@ enum OpenAPIBuilder {
             } else {
                 op["responses"] = ["200": ["description": "Successful Response", "content": jsonContent(responseSchema)], "422": validationResponse]
             }
+            if var responses = op["responses"]?.objectValue {
+                for (status, r) in errorResponses(spec) { responses[status] = r }
+                op["responses"] = .object(responses)
+            }
             if let auth { op = secured(op, path: prefix + spec.path, auth: auth, prefix: prefix) }
             var item = paths[prefix + spec.path]?.objectValue ?? JSONObject()
             item[method] = .object(op)
@@ -213,7 +252,10 @@ enum OpenAPIBuilder {
         var jobs: JSONObject = [
             "summary": "Job status", "operationId": "pxt_serve_job_status",
             "parameters": [["name": "job_id", "in": "path", "required": true, "schema": ["type": "string", "title": "Job Id"]]],
-            "responses": ["200": ["description": "Successful Response", "content": jsonContent(ref("JobStatusResponse"))], "422": validationResponse],
+            "responses": [
+                "200": ["description": "Successful Response", "content": jsonContent(ref("JobStatusResponse"))], "404": errorResponse("Unknown job id"),
+                "422": validationResponse,
+            ],
         ]
         var mediaParameters: [JSONValue] = [["name": "path", "in": "path", "required": true, "schema": ["type": "string", "title": "Path"]]]
         if auth != nil {
@@ -223,12 +265,13 @@ enum OpenAPIBuilder {
         }
         var media: JSONObject = [
             "summary": "Media file", "operationId": "pxt_serve_media", "parameters": .array(mediaParameters),
-            "responses": ["200": ["description": "Successful Response"], "422": validationResponse],
+            "responses": [
+                "200": ["description": "Successful Response"], "206": ["description": "Partial Content (a Range request)"],
+                "304": ["description": "Not Modified"], "404": errorResponse("Not found"), "416": ["description": "Range Not Satisfiable"],
+                "422": validationResponse,
+            ],
         ]
         if let auth {
-            components["HTTPError"] = [
-                "properties": ["detail": ["type": "string", "title": "Detail"]], "type": "object", "required": ["detail"], "title": "HTTPError",
-            ]
             jobs = secured(jobs, path: prefix + "/jobs/{job_id}", auth: auth, prefix: prefix)
             media = secured(media, path: prefix + "/media/{path}", auth: auth, prefix: prefix)
         }
@@ -266,9 +309,9 @@ enum OpenAPIBuilder {
             return op
         }
         var responses = op["responses"]?.objectValue ?? JSONObject()
-        responses["401"] = ["description": "Missing or invalid credentials", "content": jsonContent(ref("HTTPError"))]
+        responses["401"] = errorResponse("Missing or invalid credentials")
         if auth.apiKeys.contains(where: { $0.routes != nil }) {
-            responses["403"] = ["description": "The API key may not call this route", "content": jsonContent(ref("HTTPError"))]
+            responses["403"] = errorResponse("The API key may not call this route")
         }
         op["responses"] = .object(responses)
         return op
