@@ -93,6 +93,20 @@ enum OpenAPIBuilder {
         return .object(o)
     }
 
+    /// An input's schema; a query's limit parameter declares that it cannot be negative.
+    static func inputProperty(_ spec: RouteSpec, _ name: String, _ t: ColumnType, comment: String?, defaultValue: Value?, optional: Bool) -> JSONValue {
+        let p = property(name, t, comment: comment, output: false, defaultValue: defaultValue, optional: optional)
+        guard case .query(let q) = spec.kind, case .parameter(let limit) = q.definition.limit, limit == name, case .object(var o) = p else { return p }
+        if o["type"] == "integer" {
+            o["minimum"] = 0
+        } else if case .array(var options)? = o["anyOf"], let i = options.firstIndex(where: { $0["type"] == "integer" }), case .object(var int) = options[i] {
+            int["minimum"] = 0
+            options[i] = .object(int)
+            o["anyOf"] = .array(options)
+        }
+        return .object(o)
+    }
+
     static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
 
     static func jsonContent(_ schema: JSONValue) -> JSONValue { ["application/json": ["schema": schema]] }
@@ -176,7 +190,7 @@ enum OpenAPIBuilder {
                 op["parameters"] = .array(
                     spec.inputs.map { i in
                         var p: JSONObject = ["name": .string(i.name), "in": "query", "required": .bool(i.required)]
-                        p["schema"] = property(i.name, i.type, comment: nil, output: false, defaultValue: i.defaultValue, optional: !i.required)
+                        p["schema"] = inputProperty(spec, i.name, i.type, comment: nil, defaultValue: i.defaultValue, optional: !i.required)
                         if let c = i.comment { p["description"] = .string(c) }
                         return .object(p)
                     })
@@ -191,7 +205,7 @@ enum OpenAPIBuilder {
                             if let c = i.comment, !c.isEmpty { p["description"] = .string(c) }
                             return (i.name, .object(p), true)
                         }
-                        return (i.name, property(i.name, i.type, comment: i.comment, output: false, defaultValue: i.defaultValue, optional: !i.required), i.required)
+                        return (i.name, inputProperty(spec, i.name, i.type, comment: i.comment, defaultValue: i.defaultValue, optional: !i.required), i.required)
                     })
                 let content: JSONValue = spec.isMultipart ? ["multipart/form-data": ["schema": ref(bodyName)]] : jsonContent(ref(bodyName))
                 op["requestBody"] = ["content": content, "required": .bool(spec.inputs.contains { $0.required })]
