@@ -69,8 +69,8 @@ service plain "$PLAIN_PORT" 0 > "$WORK/svc/plain.toml"
 service authed "$AUTH_PORT" 1 > "$WORK/svc/authed.toml"
 (cd "$WORK/svc" && PIXELTABLE_HOME="$WORK/home-plain" exec "$PXT" serve plain --config plain.toml) > "$WORK/plain.log" 2>&1 & PLAIN_PID=$!
 (cd "$WORK/svc" && PIXELTABLE_HOME="$WORK/home-auth" BENCH_API_KEY="$KEY" exec "$PXT" serve authed --config authed.toml) > "$WORK/auth.log" 2>&1 & AUTH_PID=$!
-wait_http "http://127.0.0.1:$PLAIN_PORT/openapi.json"
-wait_http "http://127.0.0.1:$AUTH_PORT/openapi.json"
+wait_http "http://127.0.0.1:$PLAIN_PORT/openapi.json" || { cat "$WORK/plain.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$AUTH_PORT/openapi.json" || { cat "$WORK/auth.log" >&2; exit 1; }
 # Authentication is really on: no key, 401.
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$AUTH_PORT/lookup?id=1")
 [ "$code" = 401 ] || { echo "bench/auth.sh: the authenticated service answered $code without a key" >&2; exit 1; }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// A table with a dependent view.
@@ -188,6 +189,18 @@ struct MutationTests {
             let json = env.run(["rename", "demo/movies", "films", "--json"]).object
             #expect(json["path"] as? String == "demo/movies")
             #expect(json["new_path"] as? String == "demo/films")
+
+            // A dry run fails exactly when the real run would (issue #12): a bad name, a taken one.
+            let other = env.write("other.toml", "[[table]]\npath = \"demo/other\"\n[table.columns]\nx = \"Int\"\n")
+            #expect(env.run(["schema", "update", other]).code == 0)
+            for name in ["a b", "other"] {
+                let real = env.run(["rename", "demo/films", name])
+                let dryRun = env.run(["rename", "demo/films", name, "-n"])
+                #expect(real.code != 0, "\(name): \(real.transcript)")
+                #expect(dryRun.code == real.code, "\(name): \(dryRun.transcript)")
+                #expect(dryRun.err == real.err, "\(name): \(dryRun.transcript)")
+                #expect(!dryRun.out.contains("would rename"), "\(name): \(dryRun.transcript)")
+            }
         }
     }
 
@@ -278,6 +291,30 @@ struct MutationTests {
             #expect(jsonInt(json.object["from_version"]) == 2)
             #expect(jsonInt(json.object["to_version"]) == 0)
             #expect(env.run(["count", "notes"]).out == "0\n")
+        }
+    }
+
+    /// `from_version` is the version the revert undid, read in its transaction, even while
+    /// other writes land (issue #12, defect 10: it was read before, outside it).
+    @Test func revertReportsTheVersionItUndidUnderConcurrentWrites() {
+        withCLI { env in
+            seedNotes(env)
+            let done = Atomic<Bool>(false)
+            let writer = Thread {
+                var i = 100
+                while !done.load(ordering: .relaxed) {
+                    _ = env.api("POST", "/api/insert?path=notes", body: noteRows([i]))
+                    i += 1
+                }
+            }
+            writer.start()
+            for _ in 0..<15 {
+                guard let r = env.api("POST", "/api/tables/revert", body: "{\"path\": \"notes\", \"steps\": 1}"), r.status == 200 else { continue }
+                let from = jsonInt(r.object["from_version"]) ?? -1
+                let to = jsonInt(r.object["to_version"]) ?? -1
+                #expect(from == to + 1, "reported v\(from) -> v\(to)")
+            }
+            done.store(true, ordering: .relaxed)
         }
     }
 

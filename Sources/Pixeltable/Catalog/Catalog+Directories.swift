@@ -194,8 +194,11 @@ extension Catalog {
     /// Moves or renames a directory, table or view to `newPath`.
     ///
     /// The new parent must be an existing directory and `newPath` must be free.
+    ///
+    /// - Parameter dryRun: Check everything the move would, and change nothing: a dry run
+    ///   fails exactly when the real one would.
     @discardableResult
-    public func move(_ path: String, to newPath: String) async throws(PixeltableError) -> CatalogPath {
+    public func move(_ path: String, to newPath: String, dryRun: Bool = false) async throws(PixeltableError) -> CatalogPath {
         let from = try CatalogPath(path)
         let to = try CatalogPath(newPath)
         guard !from.isRoot else { throw PixeltableError(.invalidPath, "cannot move the root directory") }
@@ -209,6 +212,8 @@ extension Catalog {
             case .table: throw PixeltableError(.invalidPath, "'\(to.parent)' is a table, not a directory")
             case nil: throw PixeltableError(.pathNotFound, "Directory '\(to.parent)' does not exist.")
             }
+            if case .directory = entry, from.contains(to) { throw PixeltableError(.invalidPath, "cannot move '\(from)' into itself") }
+            if dryRun { return to }
             switch entry {
             case .table(let t):
                 try db.execute(sql: "UPDATE pxt_tables SET path = ? WHERE id = ?", arguments: [to.description, t.id])

@@ -434,11 +434,9 @@ final class CatalogAPI: Sendable {
         let body = try req.jsonBody()
         let from = try bodyPath(body, "path", req)
         let to = try bodyPath(body, "new_path", req)
-        if body["dry_run"]?.boolValue ?? false {
-            guard try await catalog.kind(of: from) != nil else { throw APIError(404, "Path '\(from)' does not exist.", code: "PATH_NOT_FOUND") }
-            return ["path": .string(from), "new_path": .string(to)]
-        }
-        let moved = try await catalog.move(from, to: to)
+        // A dry run makes every check of the real one (names, parents, collisions), in its
+        // transaction, and writes nothing.
+        let moved = try await catalog.move(from, to: to, dryRun: body["dry_run"]?.boolValue ?? false)
         return ["path": .string(from), "new_path": .string(moved.description)]
     }
 
@@ -452,9 +450,16 @@ final class CatalogAPI: Sendable {
         guard steps <= version else {
             throw APIError(422, "cannot revert \(steps) step(s): \(p) is at version \(version)", code: "INVALID_ARGUMENT")
         }
+        // The versions come from the reverts' own transactions: a write landing between the
+        // check above and the first revert must not be reported as a version it did not undo.
+        var from: Int? = nil
         var to = version
-        for _ in 0..<steps { to = try await t.revert().to }
-        return ["path": .string(p), "from_version": .int(Int64(version)), "to_version": .int(Int64(to))]
+        for _ in 0..<steps {
+            let r = try await t.revert()
+            if from == nil { from = r.from }
+            to = r.to
+        }
+        return ["path": .string(p), "from_version": .int(Int64(from ?? version)), "to_version": .int(Int64(to))]
     }
 
     // MARK: modules
