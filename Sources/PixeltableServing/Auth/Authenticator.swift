@@ -36,7 +36,7 @@ final class Authenticator: Sendable {
     ///   - directory: Where a relative `public_key_file` is found.
     init(_ auth: ServiceAuth, prefix: String, home: HomeDirectory, directory: String? = nil) throws(PixeltableError) {
         try auth.validate()
-        keys = auth.apiKeys.map { Key(digest: Self.digest($0.key), routes: $0.routes.map(Set.init)) }
+        keys = auth.apiKeys.map { Key(digest: Self.digest(Substring($0.key)), routes: $0.routes.map(Set.init)) }
         publicPaths = auth.publicPaths
         self.prefix = prefix
         mediaPrefix = prefix + "/media/"
@@ -46,7 +46,10 @@ final class Authenticator: Sendable {
         if let settings = auth.jwt { jwt = try JWTVerifier(settings, directory: directory) } else { jwt = nil }
     }
 
-    static func digest(_ s: some StringProtocol) -> [UInt8] { Array(Crypto.SHA256.hash(data: Array(s.utf8))) }
+    static func digest(_ s: Substring) -> [UInt8] {
+        if let d = s.utf8.withContiguousStorageIfAvailable({ Array(Crypto.SHA256.hash(data: UnsafeRawBufferPointer($0))) }) { return d }
+        return Array(Crypto.SHA256.hash(data: Array(s.utf8)))
+    }
 
     /// The decision for a request.
     ///
@@ -102,7 +105,11 @@ final class Authenticator: Sendable {
     /// The token of `Bearer <token>` (the scheme in any case), or `nil`.
     static func bearer(_ header: String) -> Substring? {
         let h = Substring(header).drop { $0 == " " }
-        guard h.count > 7, h.prefix(7).lowercased() == "bearer " else { return nil }
+        // Compared byte by byte, without making a lower-cased copy: this runs on every request.
+        var bytes = h.utf8.makeIterator()
+        for expected in "bearer ".utf8 {
+            guard let b = bytes.next(), expected == 0x20 ? b == 0x20 : b | 0x20 == expected else { return nil }
+        }
         let token = h.dropFirst(7).drop { $0 == " " }
         return token.isEmpty ? nil : token
     }
