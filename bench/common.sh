@@ -7,7 +7,7 @@ ROOT="$(dirname "$BENCH_DIR")"
 OUT="$BENCH_DIR/out"
 mkdir -p "$OUT"
 BIN="$ROOT/.build-release/release"
-PXT="$BIN/pxt"
+PXT="${PXT:-$BIN/pxt}"
 BENCHBIN="$BIN/pxt-bench"
 
 build_release() {

@@ -17,4 +17,8 @@ for p in ["50", "75", "90", "99"]:
     m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", text)
     if m:
         out[f"p{p}_ms"] = unit_ms(m.group(1), m.group(2))
+for key, name in [("p99.9_us", "p999_ms"), ("max_us", "max_ms")]:
+    m = re.search(rf"^{re.escape(key)} (\d+)$", text, re.M)
+    if m:
+        out[name] = int(m.group(1)) / 1000
 print(json.dumps(out))

@@ -7,16 +7,15 @@ import Pixeltable
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let authenticator: Authenticator
 
-    static var apiKeyField: HTTPField.Name { HTTPField.Name("X-API-Key")! }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let target = Substring(request.head.path ?? "/")
         let q = target.firstIndex(of: "?")
         let path = q.map { target[..<$0] } ?? target
         let query = q.map { target[target.index(after: $0)...] }
-        switch await authenticator.decide(
-            path: path, query: query, authorization: request.headers[.authorization], apiKey: request.headers[Self.apiKeyField])
-        {
+        var decision = authenticator.decide(path: path, query: query, authorization: request.headers[.authorization], apiKey: request.headers[.xAPIKey])
+        // Only a token that is not an API key waits (on the JWT key collection's actor).
+        if case .verifyToken(let token) = decision { decision = await authenticator.verify(token) }
+        switch decision {
         case .allowed:
             return try await next(request, context)
         case .unauthorized(let detail, let invalid):
@@ -25,10 +24,17 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             // The body, if any, is not read: close rather than leave it in the socket.
             response.headers[.connection] = "close"
             return response
+        case .verifyToken:
+            return ServiceRouter.json(500, ["detail": "token not verified"])
         case .forbidden(let detail):
             var response = ServiceRouter.json(403, ["detail": .string(detail)])
             response.headers[.connection] = "close"
             return response
         }
     }
+}
+
+extension HTTPField.Name {
+    /// `X-API-Key`, made once: a name is validated each time one is made.
+    static let xAPIKey = HTTPField.Name("X-API-Key")!
 }

@@ -17,6 +17,8 @@ final class Authenticator: Sendable {
         case unauthorized(String, invalidCredentials: Bool)
         /// 403: authenticated, but the key may not call this route.
         case forbidden(String)
+        /// Not an API key but shaped like a JWT: ``verify(_:)`` decides.
+        case verifyToken(Substring)
     }
 
     struct Key: Sendable {
@@ -58,7 +60,9 @@ final class Authenticator: Sendable {
     ///   - query: The query string (after `?`), if any.
     ///   - authorization: The `Authorization` header.
     ///   - apiKey: The `X-API-Key` header.
-    func decide(path: Substring, query: Substring?, authorization: String?, apiKey: String?) async -> Decision {
+    /// Synchronous, so that a request with an API key never suspends; a JSON Web Token comes
+    /// back as ``Decision/verifyToken(_:)`` for ``verify(_:)``.
+    func decide(path: Substring, query: Substring?, authorization: String?, apiKey: String?) -> Decision {
         if isPublic(path) { return .allowed }
         let isMedia = path.hasPrefix(mediaPrefix)
         var mediaRefusal: String? = nil
@@ -81,11 +85,16 @@ final class Authenticator: Sendable {
             if routes.contains(String(local)) || isBuiltIn(local) { return .allowed }
             return .forbidden("this API key may not call \(local)")
         }
-        if let jwt, token.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
-            if let refusal = await jwt.refusal(String(token)) { return .unauthorized(refusal, invalidCredentials: true) }
-            return .allowed
-        }
+        if jwt != nil, token.split(separator: ".", omittingEmptySubsequences: false).count == 3 { return .verifyToken(token) }
         return .unauthorized(jwt == nil ? "Invalid API key" : "Invalid API key or token", invalidCredentials: true)
+    }
+
+    /// The decision for a JSON Web Token (tokens carry no route scopes: a valid one may call
+    /// every route).
+    func verify(_ token: Substring) async -> Decision {
+        guard let jwt else { return .unauthorized("Invalid API key", invalidCredentials: true) }
+        if let refusal = await jwt.refusal(String(token)) { return .unauthorized(refusal, invalidCredentials: true) }
+        return .allowed
     }
 
     /// The key `token` is, compared against every key whatever matches.

@@ -9,6 +9,7 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
     let policy: CORSPolicy
 
     static func field(_ name: String) -> HTTPField.Name { HTTPField.Name(name)! }
+    // Only requests with an Origin make names; the others pass untouched.
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin] else { return try await next(request, context) }
