@@ -17,24 +17,7 @@ trap 'kill $PLAIN_PID $AUTH_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export EXTRA_FIELDS=", \"year\": 2000"
 KEY="bench-key-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 
-mkdir -p "$WORK/svc/app"
-cat > "$WORK/svc/app/items.toml" <<'TOML'
-[[table]]
-path = "items"
-primary_key = ["id"]
-[table.columns]
-id = "Int"
-title = "String"
-year = "Int"
-[[table.computed]]
-name = "title_upper"
-expr = "title.upper()"
-[[query]]
-name = "lookup"
-table = "items"
-retrieval = ["id"]
-limit = 1
-TOML
+write_items_module "$WORK/svc"
 service() { # name port auth(0|1)
   cat <<TOML
 [[service]]

@@ -31,3 +31,26 @@ wait_http() { # url
   done
   echo "server at $1 did not come up" >&2; return 1
 }
+
+# The benchmarks' module: `items` (id, title, year, a computed title_upper) and a primary-key
+# lookup query, as app/items.toml under DIR.
+write_items_module() { # dir
+  mkdir -p "$1/app"
+  cat > "$1/app/items.toml" <<'TOML'
+[[table]]
+path = "items"
+primary_key = ["id"]
+[table.columns]
+id = "Int"
+title = "String"
+year = "Int"
+[[table.computed]]
+name = "title_upper"
+expr = "title.upper()"
+[[query]]
+name = "lookup"
+table = "items"
+retrieval = ["id"]
+limit = 1
+TOML
+}

@@ -15,18 +15,7 @@ trap 'kill $SERVE_PID 2>/dev/null || true; "$ROOT/scripts/start-test-postgres.sh
 psql -q "$PG_URL" -c "CREATE TABLE items_log (id bigint, title text, title_upper text)"
 psql -q "$PG_URL" -c "CREATE TABLE items_outbox (id bigint, title text, title_upper text)"
 
-mkdir -p "$WORK/svc/app"
-cat > "$WORK/svc/app/items.toml" <<'TOML'
-[[table]]
-path = "items"
-primary_key = ["id"]
-[table.columns]
-id = "Int"
-title = "String"
-[[table.computed]]
-name = "title_upper"
-expr = "title.upper()"
-TOML
+write_items_module "$WORK/svc"
 SERVE_PORT=$(free_port)
 cat > "$WORK/svc/service.toml" <<TOML
 [[service]]
@@ -38,6 +27,7 @@ modules = ["app.items"]
 type = "insert"
 table = "items"
 path = "/plain"
+outputs = ["id", "title", "title_upper"]
 [[service.routes]]
 type = "insert"
 table = "items"

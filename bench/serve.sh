@@ -16,24 +16,7 @@ HELLO_PORT=$(free_port)
 trap 'kill $HELLO_PID 2>/dev/null || true; kill $SERVE_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 wait_http "http://127.0.0.1:$HELLO_PORT/json"
 
-mkdir -p "$WORK/svc/app"
-cat > "$WORK/svc/app/items.toml" <<'TOML'
-[[table]]
-path = "items"
-primary_key = ["id"]
-[table.columns]
-id = "Int"
-title = "String"
-year = "Int"
-[[table.computed]]
-name = "title_upper"
-expr = "title.upper()"
-[[query]]
-name = "lookup"
-table = "items"
-retrieval = ["id"]
-limit = 1
-TOML
+write_items_module "$WORK/svc"
 SERVE_PORT=$(free_port)
 cat > "$WORK/svc/service.toml" <<TOML
 [[service]]

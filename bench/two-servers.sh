@@ -10,18 +10,7 @@ WORK=$(mktemp -d)
 export PIXELTABLE_HOME="$WORK/home" BENCH_DIR EXTRA_FIELDS=""
 pids=()
 trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/svc/app"
-cat > "$WORK/svc/app/items.toml" <<'TOML'
-[[table]]
-path = "items"
-primary_key = ["id"]
-[table.columns]
-id = "Int"
-title = "String"
-[[table.computed]]
-name = "title_upper"
-expr = "title.upper()"
-TOML
+write_items_module "$WORK/svc"
 serve() { # port
   cat > "$WORK/svc/s$1.toml" <<TOML
 [[service]]
