@@ -415,6 +415,44 @@ import Testing
         }
     }
 
+    /// `[service.auth]` through the real binary: the key comes from the environment, is never
+    /// printed, and is what lets a request in.
+    @Test func anAuthenticatedServiceNeedsItsKeyAndNeverPrintsIt() async throws {
+        try await withServeEnv { env in
+            let key = "k-\(UUID().uuidString)"
+            try env.write("quickstart/auth.toml", """
+                [[service]]
+                name = "guarded"
+                modules = ["app.films"]
+                [service.auth]
+                api_keys = ["${FILMS_KEY}"]
+                public = ["/openapi.json"]
+                [service.cors]
+                allow_origins = ["https://app.example.com"]
+                [[service.routes]]
+                type = "insert"
+                table = "quickstart/films"
+                path = "/films"
+                inputs = ["id", "title"]
+                """)
+            var e = env
+            e.extraEnvironment["FILMS_KEY"] = key
+            let text = try await e.run(["guarded", "--config", "auth.toml", "--dry-run"])
+            #expect(text.code == 0, "\(text)")
+            #expect(text.out.contains("Auth:   1 API key; public: /openapi.json") && text.out.contains("CORS:   https://app.example.com"), "\(text.out)")
+            let json = try await e.run(["guarded", "--config", "auth.toml", "--dry-run", "--json"])
+            #expect(json.out.contains("\"***\"") && !json.out.contains(key) && !text.out.contains(key), "\(json.out)")
+            guard let (p, port) = try await e.serve(["guarded", "--config", "auth.toml", "--host", "127.0.0.1", "--port", "0"]) else { return }
+            #expect(!p.stdout.contains(key) && !p.stderr.contains(key))
+            #expect(try await http(port, "POST", "/films", json: ["id": 1, "title": "Alien"]).status == 401)
+            let ok = try await rawHTTP(port, "POST", "/films", headers: ["Content-Type": "application/json", "X-API-Key": key], body: Array(#"{"id": 1, "title": "Alien"}"#.utf8))
+            #expect(ok.status == 200, "\(ok.text)")
+            #expect(try await http(port, "GET", "/openapi.json").json["components"]?["securitySchemes"]?["APIKeyHeader"] != nil)
+            p.signal(SIGTERM)
+            #expect(await p.waitForExit() == 0, "\(p.stderr)")
+        }
+    }
+
     @Test func theOutboxDeliversEveryAcknowledgedRowAfterASIGKILL() async throws {
         try await withServeEnv { env in
             let target = env.root + "/analytics.db"

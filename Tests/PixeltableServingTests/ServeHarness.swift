@@ -120,10 +120,14 @@ struct ServeEnv {
         try FileManager.default.copyItem(atPath: searchDirectory, toPath: search)
     }
 
+    /// Variables added to the servers' environment (secrets a service file names).
+    var extraEnvironment: [String: String] = [:]
+
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment
         for k in env.keys where k.hasPrefix("PIXELTABLE_") || k == "PXT_PORT" { env[k] = nil }
         env["PIXELTABLE_HOME"] = home
+        env.merge(extraEnvironment) { $1 }
         return env
     }
 

@@ -137,6 +137,15 @@ enum ServeCommand {
             } else {
                 var lines = ["Service:  \(config.name)", "  Host:   \(config.host)", "  Port:   \(config.port)"]
                 if !config.prefix.isEmpty { lines.append("  Prefix: \(config.prefix)") }
+                if let auth = config.auth {
+                    // What is accepted, never a secret.
+                    var kinds: [String] = []
+                    if !auth.apiKeys.isEmpty { kinds.append("\(auth.apiKeys.count) API key\(auth.apiKeys.count == 1 ? "" : "s")") }
+                    if let jwt = auth.jwt { kinds.append(jwt.secret != nil ? "JWT (HS256)" : "JWT (RS256/ES256)") }
+                    let open = auth.publicPaths.isEmpty ? "" : "; public: \(auth.publicPaths.joined(separator: ", "))"
+                    lines.append("  Auth:   \(kinds.joined(separator: ", "))\(open)")
+                }
+                if let cors = config.cors { lines.append("  CORS:   \(cors.allowOrigins.isEmpty ? "no origin" : cors.allowOrigins.joined(separator: ", "))") }
                 lines.append("Routes (\(config.routes.count)):")
                 for r in config.routes { lines.append("  [\(r.type)] \(r.path)") }
                 ctx.out(lines.joined(separator: "\n"))
