@@ -45,7 +45,7 @@ public struct ServiceServer: Sendable {
                 configuration: .init(
                     additionalChannelHandlers: [
                         limiter.handler(), RequestTimeoutHandler(headerTimeout: .init(conf.headerTimeout), bodyTimeout: .init(conf.bodyTimeout)),
-                        LingeringCloseHandler(), ExpectContinueHandler(),
+                        LingeringCloseHandler(), ExpectContinueHandler(authenticator: router.authenticator),
                     ],
                     idleTimeout: .init(conf.idleTimeout))),
             configuration: .init(address: .hostname(host, port: port), serverName: "pxt", reuseAddress: true),

@@ -98,6 +98,37 @@ import Testing
         }
     }
 
+    /// A client that waits for `100 Continue` gets the final 401 instead when its credentials
+    /// are refused, and never sends the body; a good key gets the 100 and then its answer.
+    @Test func expectContinueIsNotSentToARefusedRequest() async throws {
+        try await withService { cat in
+            let t = try await makeFilms(cat)
+            let router = try ServiceRouter(catalog: cat, configuration: configuration(ServiceAuth(apiKeys: [APIKey(Self.key)])))
+            try await router.addInsertRoute(t, path: "/films", inputs: ["id", "title"])
+            let s = try await RunningServer.start(router)
+            defer { Task { await s.stop() } }
+            let port = s.port
+            let body = #"{"id": 1, "title": "Alien"}"#
+            let (refused, accepted) = await offPool { () -> (String, [String]) in
+                func head(_ key: String?) -> String {
+                    "POST /films HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nExpect: 100-continue\r\n"
+                        + (key.map { "X-API-Key: \($0)\r\n" } ?? "") + "\r\n"
+                }
+                guard let a = try? RawConnection(port: port), let b = try? RawConnection(port: port) else { return ("", []) }
+                defer { a.close(); b.close() }
+                a.send(head("wrong"))
+                let first = a.readResponse()?.status ?? ""
+                b.send(head(Self.key))
+                let interim = b.readResponse()?.status ?? ""
+                b.send(body)
+                return (first, [interim, b.readResponse()?.status ?? ""])
+            }
+            #expect(refused == "HTTP/1.1 401 Unauthorized", "\(refused)")
+            #expect(accepted == ["HTTP/1.1 100 Continue", "HTTP/1.1 200 OK"], "\(accepted)")
+            #expect(try await t.count() == 1)
+        }
+    }
+
     func token(_ claims: TestClaims, keys: JWTKeyCollection) async throws -> String {
         try await keys.sign(claims)
     }
