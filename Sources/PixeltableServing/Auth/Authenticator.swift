@@ -53,32 +53,31 @@ final class Authenticator: Sendable {
         return Array(Crypto.SHA256.hash(data: Array(s.utf8)))
     }
 
-    /// The decision for a request.
+    /// The decision for a request. Synchronous, so that a request with an API key never
+    /// suspends; a JSON Web Token comes back as ``Decision/verifyToken(_:)`` for ``verify(_:)``.
     ///
     /// - Parameters:
     ///   - path: The request path without its query.
     ///   - query: The query string (after `?`), if any.
     ///   - authorization: The `Authorization` header.
     ///   - apiKey: The `X-API-Key` header.
-    /// Synchronous, so that a request with an API key never suspends; a JSON Web Token comes
-    /// back as ``Decision/verifyToken(_:)`` for ``verify(_:)``.
     func decide(path: Substring, query: Substring?, authorization: String?, apiKey: String?) -> Decision {
         if isPublic(path) { return .allowed }
-        let isMedia = path.hasPrefix(mediaPrefix)
+        // A signed media URL needs nothing else; a bad signature is the refusal's reason when
+        // no credentials come with it.
         var mediaRefusal: String? = nil
-        if isMedia, let query, let (exp, sig) = Self.signature(in: query) {
+        if path.hasPrefix(mediaPrefix), let query, let (exp, sig) = Self.signature(in: query) {
             mediaRefusal = signer.refusal(encodedPath: path.dropFirst(mediaPrefix.count), exp: exp, sig: sig)
             if mediaRefusal == nil { return .allowed }
         }
-        let presented: Substring?
+        let token: Substring
         if let apiKey, !apiKey.isEmpty {
-            presented = Substring(apiKey)
-        } else if let authorization, let token = Self.bearer(authorization) {
-            presented = token
+            token = Substring(apiKey)
+        } else if let authorization, let bearer = Self.bearer(authorization) {
+            token = bearer
         } else {
             return .unauthorized(mediaRefusal ?? "Not authenticated", invalidCredentials: mediaRefusal != nil)
         }
-        guard let token = presented, !token.isEmpty else { return .unauthorized("Not authenticated", invalidCredentials: false) }
         if let key = match(token) {
             guard let routes = key.routes else { return .allowed }
             let local = path.hasPrefix(prefix) ? path.dropFirst(prefix.count) : path
