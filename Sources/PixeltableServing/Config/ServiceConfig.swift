@@ -93,11 +93,17 @@ public struct ServiceConfig: Sendable, Hashable {
     /// The connection and request limits a service file may set; `nil` keeps the default of
     /// ``ServiceRouter/Configuration``.
     public struct Limits: Sendable, Hashable {
+        /// `max_body_bytes`: the largest JSON request body.
         public var maxBodyBytes: Int?
+        /// `max_nesting_depth`: the deepest arrays and objects of a JSON request body.
         public var maxNestingDepth: Int?
+        /// `header_timeout`, seconds: to send the request line and headers.
         public var headerTimeout: Double?
+        /// `body_timeout`, seconds: to send the body once the headers are in.
         public var bodyTimeout: Double?
+        /// `idle_timeout`, seconds: a connection on which nothing is read is closed.
         public var idleTimeout: Double?
+        /// `max_connections`: connections served at once.
         public var maxConnections: Int?
 
         /// No limit set.
