@@ -88,8 +88,11 @@ public final class ServiceRouter: Sendable {
         self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
         self.configuration = configuration
         try configuration.cors?.validate()
-        self.authenticator = try configuration.auth.map { (a) throws(PixeltableError) in
-            try Authenticator(a, prefix: prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix, home: catalog.home, directory: directory)
+        let normalized = self.prefix
+        if let auth = configuration.auth {
+            self.authenticator = try Authenticator(auth, prefix: normalized, home: catalog.home, directory: directory)
+        } else {
+            self.authenticator = nil
         }
         self.jobs = JobRunner(records: JobRecords(catalog: catalog, service: service), configuration: configuration)
         self.outbox = OutboxDelivery(

@@ -8,11 +8,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let authenticator: Authenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let target = Substring(request.head.path ?? "/")
-        let q = target.firstIndex(of: "?")
-        let path = q.map { target[..<$0] } ?? target
-        let query = q.map { target[target.index(after: $0)...] }
-        var decision = authenticator.decide(path: path, query: query, authorization: request.headers[.authorization], apiKey: request.headers[.xAPIKey])
+        var decision = authenticator.decide(target: request.head.path, authorization: request.headers[.authorization], apiKey: request.headers[.xAPIKey])
         // Only a token that is not an API key waits (on the JWT key collection's actor).
         if case .verifyToken(let token) = decision { decision = await authenticator.verify(token) }
         switch decision {

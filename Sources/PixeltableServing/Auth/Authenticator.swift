@@ -27,7 +27,7 @@ final class Authenticator: Sendable {
     }
 
     let keys: [Key]
-    let publicPaths: [String]
+    let auth: ServiceAuth
     let prefix: String
     let mediaPrefix: String
     let signer: MediaURLSigner
@@ -39,7 +39,7 @@ final class Authenticator: Sendable {
     init(_ auth: ServiceAuth, prefix: String, home: HomeDirectory, directory: String? = nil) throws(PixeltableError) {
         try auth.validate()
         keys = auth.apiKeys.map { Key(digest: Self.digest(Substring($0.key)), routes: $0.routes.map(Set.init)) }
-        publicPaths = auth.publicPaths
+        self.auth = auth
         self.prefix = prefix
         mediaPrefix = prefix + "/media/"
         let secret: [UInt8]
@@ -62,7 +62,7 @@ final class Authenticator: Sendable {
     ///   - authorization: The `Authorization` header.
     ///   - apiKey: The `X-API-Key` header.
     func decide(path: Substring, query: Substring?, authorization: String?, apiKey: String?) -> Decision {
-        if isPublic(path) { return .allowed }
+        if auth.isPublic(path, prefix: prefix) { return .allowed }
         // A signed media URL needs nothing else; a bad signature is the refusal's reason when
         // no credentials come with it.
         var mediaRefusal: String? = nil
@@ -86,6 +86,13 @@ final class Authenticator: Sendable {
         }
         if jwt != nil, token.split(separator: ".", omittingEmptySubsequences: false).count == 3 { return .verifyToken(token) }
         return .unauthorized(jwt == nil ? "Invalid API key" : "Invalid API key or token", invalidCredentials: true)
+    }
+
+    /// The decision for a request target (`/path?query`), as it arrives.
+    func decide(target: String?, authorization: String?, apiKey: String?) -> Decision {
+        let t = Substring(target ?? "/")
+        let q = t.firstIndex(of: "?")
+        return decide(path: q.map { t[..<$0] } ?? t, query: q.map { t[t.index(after: $0)...] }, authorization: authorization, apiKey: apiKey)
     }
 
     /// The decision for a JSON Web Token (tokens carry no route scopes: a valid one may call
@@ -131,17 +138,6 @@ final class Authenticator: Sendable {
         }
         guard let exp, let sig else { return nil }
         return (exp, sig)
-    }
-
-    func isPublic(_ path: Substring) -> Bool {
-        let local = !prefix.isEmpty && path.hasPrefix(prefix + "/") ? path.dropFirst(prefix.count) : path
-        return publicPaths.contains { p in
-            if p.hasSuffix("/**") {
-                let base = p.dropLast(3)
-                return path.hasPrefix(base + "/") || local.hasPrefix(base + "/") || path == base || local == base
-            }
-            return path == p || local == p
-        }
     }
 
     /// Paths every authenticated key reaches: job status, media, the API document.

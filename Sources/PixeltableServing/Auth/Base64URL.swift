@@ -9,7 +9,10 @@ enum Base64URL {
 
     /// The bytes, or `nil` for text outside the alphabet.
     static func decode(_ s: Substring) -> [UInt8]? {
-        guard s.utf8.count < 1024, s.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || ($0 < 0x80 && (Character(Unicode.Scalar($0)).isLetter || Character(Unicode.Scalar($0)).isNumber)) }) else { return nil }
+        let alphabet = { (b: UInt8) in
+            (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+        }
+        guard s.utf8.count < 1024, s.utf8.allSatisfy(alphabet) else { return nil }
         var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while t.utf8.count % 4 != 0 { t += "=" }
         return Data(base64Encoded: t).map { Array($0) }

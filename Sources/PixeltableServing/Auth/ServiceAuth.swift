@@ -46,6 +46,19 @@ public struct ServiceAuth: Sendable, Hashable, CustomStringConvertible {
         self.mediaURLSecret = mediaURLSecret
     }
 
+    /// Whether `path` (a request path, query removed) is served without credentials: it, or it
+    /// without the service's `prefix`, is one of ``publicPaths``, or lies under one ending in `/**`.
+    public func isPublic(_ path: Substring, prefix: String) -> Bool {
+        let local = !prefix.isEmpty && path.hasPrefix(prefix + "/") ? path.dropFirst(prefix.count) : path
+        return publicPaths.contains { p in
+            if p.hasSuffix("/**") {
+                let base = p.dropLast(3)
+                return path.hasPrefix(base + "/") || local.hasPrefix(base + "/") || path == base || local == base
+            }
+            return path == p || local == p
+        }
+    }
+
     /// The policy with every secret shown as `***`.
     public var description: String {
         "ServiceAuth(apiKeys: \(apiKeys), jwt: \(jwt.map(String.init(describing:)) ?? "nil"), publicPaths: \(publicPaths))"

@@ -32,12 +32,7 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
     /// verifying is given the benefit of the doubt).
     func refused(_ request: HTTPRequest) -> Bool {
         guard let authenticator else { return false }
-        let target = Substring(request.path ?? "/")
-        let q = target.firstIndex(of: "?")
-        let decision = authenticator.decide(
-            path: q.map { target[..<$0] } ?? target, query: q.map { target[target.index(after: $0)...] },
-            authorization: request.headerFields[.authorization], apiKey: request.headerFields[.xAPIKey])
-        switch decision {
+        switch authenticator.decide(target: request.path, authorization: request.headerFields[.authorization], apiKey: request.headerFields[.xAPIKey]) {
         case .unauthorized, .forbidden: return true
         case .allowed, .verifyToken: return false
         }

@@ -314,11 +314,7 @@ enum OpenAPIBuilder {
     /// the 403 of route-scoped keys) it can answer.
     static func secured(_ op: JSONObject, path: String, auth: ServiceAuth, prefix: String) -> JSONObject {
         var op = op
-        let local = !prefix.isEmpty && path.hasPrefix(prefix + "/") ? String(path.dropFirst(prefix.count)) : path
-        let isPublic = auth.publicPaths.contains { p in
-            p.hasSuffix("/**") ? path.hasPrefix(p.dropLast(2)) || local.hasPrefix(p.dropLast(2)) : p == path || p == local
-        }
-        if isPublic {
+        if auth.isPublic(Substring(path), prefix: prefix) {
             op["security"] = []
             return op
         }
