@@ -3,7 +3,7 @@ import Foundation
 /// The built-in functions, namespaced as Pixeltable's (`string.upper`, `math.abs`, `json.dumps`).
 enum BuiltinFunctions {
     static let all: [ExpressionFunction] = stringFunctions + mathFunctions + jsonFunctions + castFunctions
-        + timeFunctions + uuidFunctions + EmbeddingFunctions.all + ImageFunctions.all + ModelFunctions.all
+        + timeFunctions + uuidFunctions + EmbeddingFunctions.all + ImageFunctions.all + ModelFunctions.all + VideoFunctions.all + DocumentFunctions.all
 
     // MARK: helpers
 

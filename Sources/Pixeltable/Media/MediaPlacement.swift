@@ -40,8 +40,12 @@ final class MediaPlacement: Sendable {
     /// Notes the files `rows` need stored: in-memory images (encoded now, to `tmp/`) and
     /// references to files in the home's `tmp/` (uploads). Run before the transaction.
     ///
-    /// - Parameter rowOffset: The index of `rows[0]` in the write, for messages.
-    func stage(_ rows: [RowContext], columns: [ColumnInfo], table: String, rowOffset: Int = 0, firstRow: Int = 0) throws(PixeltableError) {
+    /// - Parameters:
+    ///   - rowOffset: The index of `rows[0]` in the write, for messages.
+    ///   - owning: Whether files in `tmp/` were made for this write (an iterator's frames, a
+    ///     function's output) and are removed once placed; uploads are not (their request
+    ///     removes them).
+    func stage(_ rows: [RowContext], columns: [ColumnInfo], table: String, rowOffset: Int = 0, firstRow: Int = 0, owning: Bool = false) throws(PixeltableError) {
         var added: [Item] = []
         do {
             for (i, row) in rows.enumerated() {
@@ -52,7 +56,7 @@ final class MediaPlacement: Sendable {
                         added.append(Item(row: firstRow + i, column: c.id, source: path, id: MediaStore.randomHex(), fileExtension: ext, ownsSource: true))
                     case .media(let url):
                         guard let p = (try? MediaReference(parsing: url))?.localPath, store.isTemporary(p) else { continue }
-                        added.append(Item(row: firstRow + i, column: c.id, source: p, id: MediaStore.randomHex(), fileExtension: Self.fileExtension(of: p), ownsSource: false))
+                        added.append(Item(row: firstRow + i, column: c.id, source: p, id: MediaStore.randomHex(), fileExtension: Self.fileExtension(of: p), ownsSource: owning))
                         flush(p)
                     default: continue
                     }
