@@ -158,7 +158,7 @@ extension Catalog {
             for t in ordered { try Self.dropStorage(db, t) }
             try db.execute(sql: "DELETE FROM pxt_dirs WHERE path = ? OR path LIKE ? ESCAPE '\\'", arguments: [p.description, Self.likePrefix(p)])
             try CatalogState.bumpGeneration(db)
-            return ordered.filter { $0.kind == .table }.map(\.id)
+            return ordered.filter(\.hasOwnStorage).map(\.id)
         }
         for id in dropped {
             media.removeFiles(tableID: id)
@@ -183,8 +183,12 @@ extension Catalog {
 
     /// Deletes a table's or view's catalog rows, and a table's stored rows.
     static func dropStorage(_ db: Database, _ t: TableSnapshot) throws {
-        if t.kind == .table {
+        if t.hasOwnStorage {
             try db.execute(sql: "DROP TABLE IF EXISTS \(t.dataTableName)")
+        }
+        if t.isComponentView, let base = t.baseID {
+            // The base's writes stop writing this view's rows (see RowWriter.beginInsert).
+            try db.execute(sql: "UPDATE pxt_tables SET view_generation = view_generation + 1 WHERE id = ?", arguments: [base])
         }
         try db.execute(sql: "DELETE FROM pxt_tables WHERE id = ?", arguments: [t.id])
         try db.execute(sql: "DELETE FROM pxt_versions WHERE table_id = ?", arguments: [t.id])

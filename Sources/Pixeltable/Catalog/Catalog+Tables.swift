@@ -244,7 +244,7 @@ extension Catalog {
             return ordered
         }
         // The rows went with the transaction; their stored files follow.
-        for x in dropped where x.kind == .table {
+        for x in dropped where x.hasOwnStorage {
             media.removeFiles(tableID: x.id)
             vectorIndexes.forget(storageID: x.id)
         }

@@ -38,9 +38,10 @@ final class CatalogState: Sendable {
         for p in try String.fetchAll(db, sql: "SELECT path FROM pxt_dirs") { dirs.insert(p) }
         struct RawTable {
             let id: String, path: String, kind: TableKind, baseID: String?, schema: TableSchema, schemaVersion: Int, createdAt: Int64
+            let viewGeneration: Int
         }
         var raw: [String: RawTable] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, path, kind, base_id, schema, schema_version, created_at FROM pxt_tables") {
+        for row in try Row.fetchAll(db, sql: "SELECT id, path, kind, base_id, schema, schema_version, created_at, view_generation FROM pxt_tables") {
             let id: String = row["id"]
             let schemaText: String = row["schema"]
             let schema: TableSchema
@@ -51,7 +52,7 @@ final class CatalogState: Sendable {
             }
             raw[id] = RawTable(
                 id: id, path: row["path"], kind: TableKind(rawValue: row["kind"]) ?? .table, baseID: row["base_id"],
-                schema: schema, schemaVersion: row["schema_version"], createdAt: row["created_at"])
+                schema: schema, schemaVersion: row["schema_version"], createdAt: row["created_at"], viewGeneration: row["view_generation"])
         }
         var built: [String: TableSnapshot] = [:]
         func build(_ id: String, depth: Int) throws -> TableSnapshot? {
@@ -59,7 +60,13 @@ final class CatalogState: Sendable {
             guard let r = raw[id], depth < 64 else { return nil }
             let path = CatalogPath(components: r.path.split(separator: "/").map(String.init))
             let snap: TableSnapshot
-            if r.kind == .view, let baseID = r.baseID, let base = try build(baseID, depth: depth + 1) {
+            if r.kind == .view, r.schema.iterator != nil, let baseID = r.baseID {
+                // A component view has rows of its own: it is read like a table.
+                snap = TableSnapshot(
+                    id: r.id, path: path, kind: .view, baseID: baseID, schemaVersion: r.schemaVersion, createdAt: r.createdAt,
+                    schema: r.schema, storageID: r.id, storageSchema: r.schema, storageSchemaVersion: r.schemaVersion,
+                    filters: [], ownFilterSyntax: nil, functions: functions, media: media)
+            } else if r.kind == .view, let baseID = r.baseID, let base = try build(baseID, depth: depth + 1) {
                 var filters = base.filters
                 var own: Syntax? = nil
                 if let f = r.schema.viewFilter, let syntax = SyntaxCoding.decode(try JSONParser.parse(f)) {
@@ -73,10 +80,13 @@ final class CatalogState: Sendable {
                     schema: r.schema, storageID: base.storageID, storageSchema: base.storageSchema,
                     storageSchemaVersion: base.storageSchemaVersion, filters: filters, ownFilterSyntax: own, functions: functions, media: media)
             } else {
+                let components = try raw.values.filter { $0.baseID == r.id && $0.kind == .view && $0.schema.iterator != nil }
+                    .sorted { $0.path < $1.path }.compactMap { try build($0.id, depth: depth + 1) }
                 snap = TableSnapshot(
                     id: r.id, path: path, kind: .table, baseID: nil, schemaVersion: r.schemaVersion, createdAt: r.createdAt,
                     schema: r.schema, storageID: r.id, storageSchema: r.schema, storageSchemaVersion: r.schemaVersion,
-                    filters: [], ownFilterSyntax: nil, functions: functions, media: media)
+                    filters: [], ownFilterSyntax: nil, functions: functions, media: media, componentViews: components,
+                    viewGeneration: r.viewGeneration)
             }
             built[id] = snap
             return snap

@@ -195,20 +195,26 @@ struct RowWriter {
 
     /// Reads the table's version row and checks the schema this writer was prepared for.
     func begin(_ db: Database) throws -> (version: Int, nextRID: Int64) {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT version, schema_version, next_rid FROM pxt_tables WHERE id = ?"), arguments: [snap.id]) else {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT version, schema_version, next_rid, view_generation FROM pxt_tables WHERE id = ?"), arguments: [snap.id])
+        else {
             throw PixeltableError(.tableNotFound, "Table '\(tableName())' was dropped.")
         }
         let sv: Int = row[1]
-        guard sv == snap.schemaVersion else { throw SchemaChanged() }
+        let vg: Int = row[3]
+        guard sv == snap.schemaVersion, vg == snap.viewGeneration else { throw SchemaChanged() }
         return (row[0], row[2])
     }
 
     /// Claims the next version and `rowCount` row ids in one statement, checking the schema this
-    /// writer was prepared for. Returns the new version and the first row id.
+    /// writer was prepared for, and the set of component views its rows go to (a view created
+    /// or dropped since bumps `view_generation`). Returns the new version and the first row id.
     func beginInsert(_ db: Database, rowCount: Int) throws -> (version: Int, firstRID: Int64) {
         if let row = try SQLiteDirect.firstRowIntegers(
-            db, "UPDATE pxt_tables SET version = version + 1, next_rid = next_rid + ? WHERE id = ? AND schema_version = ? RETURNING version, next_rid",
-            [rowCount.databaseValue, snap.id.databaseValue, snap.schemaVersion.databaseValue], columns: 2)
+            db,
+            "UPDATE pxt_tables SET version = version + 1, next_rid = next_rid + ? WHERE id = ? AND schema_version = ? AND view_generation = ? RETURNING version, next_rid",
+            [rowCount.databaseValue, snap.id.databaseValue, snap.schemaVersion.databaseValue, snap.viewGeneration.databaseValue], columns: 2)
         {
             return (Int(row[0]), row[1] - Int64(rowCount))
         }

@@ -17,10 +17,14 @@ extension Table {
     @discardableResult
     public func revert() async throws(PixeltableError) -> (from: Int, to: Int) {
         let t = self
-        let r = try await catalog.write { db, s in
-            try TableHistory.revert(db, try t.snapshot(s))
+        let (r, views) = try await catalog.write { db, s in
+            let snap = try t.snapshot(s)
+            // Views first: the checks must run before the base's data changes.
+            let views = try TableHistory.revertComponentViews(db, snap)
+            return (try TableHistory.revert(db, snap), views)
         }
         catalog.media.removeFiles(tableID: id, version: r.from)
+        for (view, version) in views { catalog.media.removeFiles(tableID: view, version: version) }
         return r
     }
 

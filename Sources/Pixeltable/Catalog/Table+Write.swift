@@ -56,6 +56,8 @@ extension Table {
     }
 
     func requireTable(_ snap: TableSnapshot, _ verb: String) throws(PixeltableError) {
+        // A component view's schema is its own: computed columns and indexes can be added.
+        if snap.isComponentView && verb == "change the schema of" { return }
         guard snap.kind == .table else {
             throw PixeltableError(.unsupportedOperation, "cannot \(verb) view '\(snap.path)'")
         }
@@ -103,9 +105,11 @@ extension Table {
             let (given, computed) = (snap.mediaColumns.filter { !$0.isComputed }, snap.mediaColumns.filter(\.isComputed))
             try placement?.stage(prepared, columns: given, table: w.tableName())
             let errors: Int
+            let views: ComponentViewBatch
             do {
                 (prepared, errors) = try await w.computeAway(prepared, onError: onError)
-                try placement?.stage(prepared, columns: computed, table: w.tableName())
+                try placement?.stage(prepared, columns: computed, table: w.tableName(), owning: true)
+                views = try await ComponentViewBatch.prepare(snap, prepared, context: t.catalog.functionContext, onError: onError)
             } catch {
                 placement?.finish(committed: nil)
                 throw error
@@ -121,9 +125,9 @@ extension Table {
             // A key that is already taken fails its INSERT on the primary key's unique index;
             // the group committer then rolls back and redoes the batch with savepoints, so the
             // version claimed here is only kept with the rows.
-            let (version, recorded): (Int, [ResultRow]?)
+            let (version, recorded, viewVersions): (Int, [ResultRow]?, [Int])
             do {
-                (version, recorded) = try await t.catalog.committer.write { db in
+                (version, recorded, viewVersions) = try await t.catalog.committer.write { db in
                     let (version, firstRID) = try w.beginInsert(db, rowCount: batch.count)
                     try placement?.place(version: version)
                     let rows = placement?.resolve(batch, version: version) ?? batch
@@ -133,18 +137,21 @@ extension Table {
                         rid += 1
                     }
                     try w.recordInsert(db, version: version, counts: VersionCounts(inserts: batch.count, errors: errors))
-                    guard recordsRows else { return (version, nil) }
+                    let viewVersions = try views.write(db, baseRows: rows, baseRIDs: (0..<Int64(rows.count)).map { firstRID + $0 }, retiring: [], baseVersion: version)
+                    guard recordsRows else { return (version, nil, viewVersions) }
                     let results = early?.rows ?? w.results(rows)
                     if let outbox { try outbox.record(db, messages: early?.messages ?? outbox.messages(results)) }
                     try job?.record(db, rows: results, count: results.count)
-                    return (version, results)
+                    return (version, results, viewVersions)
                 }
             } catch {
                 placement?.finish(committed: nil)
+                views.finish(committed: nil)
                 throw error
             }
             let stored = placement?.resolve(batch, version: version) ?? batch
             placement?.finish(committed: version)
+            views.finish(committed: viewVersions)
             return WriteResult(rowCount: batch.count, errorCount: errors, rows: recorded ?? w.results(stored), version: version)
         }
     }
@@ -240,7 +247,8 @@ extension Table {
         // Untyped: a schema change met inside the transaction must reach withSchemaRetry as it is.
         let early = try await computeBeforeWriting(snap, w, deps, read: read)
         let placement = w.placement()
-        let outcome: (Int?, [RowContext], Int, [ResultRow]?)
+        let views = try ComponentViewBatch.writers(snap, context: catalog.functionContext)
+        let outcome: (Int?, [RowContext], Int, [ResultRow]?, [Int])
         do {
             outcome = try await catalog.committer.write { db in
                 let (current, nextRID) = try w.begin(db)
@@ -251,7 +259,7 @@ extension Table {
                     (scanned, rows) = try read(db)
                     errors = try w.compute(&rows, only: deps)
                 }
-                if scanned.isEmpty { return (nil, [], 0, nil) }
+                if scanned.isEmpty { return (nil, [], 0, nil, []) }
                 let version = current + 1
                 rows = try w.placeMedia(rows, version: version, into: placement)
                 for (r, row) in zip(scanned, rows) {
@@ -259,18 +267,24 @@ extension Table {
                     try w.insert(db, row, rid: r.rid, version: version)
                 }
                 try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(updates: rows.count, errors: errors))
-                if outbox == nil && job == nil { return (version, rows, errors, nil) }
+                // Updated rows' components are made again, here: the update's values are only
+                // known inside the transaction.
+                let rids = scanned.map(\.rid)
+                let viewVersions = try views.remake(db, baseRows: rows, baseRIDs: rids, baseVersion: version)
+                if outbox == nil && job == nil { return (version, rows, errors, nil, viewVersions) }
                 let results = w.results(rows)
                 try outbox?.record(db, results)
                 try job?.record(db, rows: results, count: results.count)
-                return (version, rows, errors, results)
+                return (version, rows, errors, results, viewVersions)
             }
         } catch {
             placement?.finish(committed: nil)
+            views.finish(committed: nil)
             throw error
         }
         placement?.finish(committed: outcome.0)
-        let (version, updated, errors, recorded) = outcome
+        views.finish(committed: outcome.4)
+        let (version, updated, errors, recorded, _) = outcome
         return WriteResult(rowCount: updated.count, errorCount: errors, rows: recorded ?? w.results(updated), version: version)
     }
 
@@ -397,6 +411,7 @@ extension Table {
 
     private func deleteMatching(_ snap: TableSnapshot, filters: [TypedExpr], job: JobOutcomeWrite? = nil) async throws -> WriteResult {
         let w = RowWriter(snap: snap)
+        let views = try ComponentViewBatch.writers(snap, context: catalog.functionContext)
         let (version, n): (Int?, Int) = try await catalog.committer.write { db in
             let (current, nextRID) = try w.begin(db)
             let rows = try QueryExecutor.scan(db, snap, asOf: nil, filters: filters, needs: [], loadAll: false, parameters: [:])
@@ -404,6 +419,7 @@ extension Table {
             let version = current + 1
             for r in rows { try w.retire(db, rowid: r.rowid, version: version) }
             try w.finish(db, version: version, nextRID: nextRID, counts: VersionCounts(deletes: rows.count))
+            _ = try views.write(db, baseRows: [], baseRIDs: [], retiring: rows.map(\.rid), baseVersion: version)
             try job?.record(db, rows: [], count: rows.count)
             return (version, rows.count)
         }

@@ -77,14 +77,14 @@ enum TableHistory {
         let schema = try TableSchema.decode(text)
         return TableSnapshot(
             id: snap.id, path: snap.path, kind: snap.kind, baseID: snap.baseID, schemaVersion: snap.schemaVersion, createdAt: snap.createdAt,
-            schema: snap.kind == .table ? schema : snap.schema, storageID: snap.storageID, storageSchema: schema, storageSchemaVersion: sv,
+            schema: snap.hasOwnStorage ? schema : snap.schema, storageID: snap.storageID, storageSchema: schema, storageSchemaVersion: sv,
             filters: snap.filters, ownFilterSyntax: snap.ownFilterSyntax, functions: functions, media: snap.media)
     }
 
     /// Undoes the table's newest version, data and schema together.
     /// - Returns: The versions before and after.
     static func revert(_ db: Database, _ snap: TableSnapshot) throws -> (from: Int, to: Int) {
-        guard snap.kind == .table else {
+        guard snap.hasOwnStorage else {
             throw PixeltableError(.unsupportedOperation, "Revert is supported on tables only; '\(snap.path)' is a view (revert its base table)")
         }
         guard let row = try Row.fetchOne(db, sql: "SELECT version, schema_version FROM pxt_tables WHERE id = ?", arguments: [snap.id]) else {
@@ -124,5 +124,44 @@ enum TableHistory {
         try db.execute(sql: "DELETE FROM pxt_versions WHERE table_id = ? AND version = ?", arguments: [snap.id, version])
         try db.execute(sql: "UPDATE pxt_tables SET version = ? WHERE id = ?", arguments: [version - 1, snap.id])
         return (version, version - 1)
+    }
+
+    /// The base version whose write made a component view's newest version, and that version
+    /// (`nil` base version: the view's own schema change).
+    static func newestVersion(_ db: Database, viewID: String) throws -> (version: Int, baseVersion: Int?)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT version, base_version FROM pxt_versions WHERE table_id = ? ORDER BY version DESC LIMIT 1", arguments: [viewID]) else {
+            return nil
+        }
+        return (row[0], row[1])
+    }
+
+    /// Checks a revert of `snap` and, for a table, reverts its component views' versions made
+    /// by the base version being undone, in the same transaction.
+    /// - Returns: The (view id, reverted version) of each view reverted.
+    static func revertComponentViews(_ db: Database, _ snap: TableSnapshot) throws -> [(String, Int)] {
+        if snap.isComponentView {
+            if let newest = try newestVersion(db, viewID: snap.id), newest.baseVersion != nil {
+                throw PixeltableError(
+                    .unsupportedOperation, "version \(newest.version) of view '\(snap.path)' was made by a write of its base table; revert the base table instead")
+            }
+            return []
+        }
+        guard let version = try Int.fetchOne(db, sql: "SELECT version FROM pxt_tables WHERE id = ?", arguments: [snap.id]) else { return [] }
+        var reverted: [(String, Int)] = []
+        for v in snap.componentViews {
+            if let created = v.schema.iterator?.baseVersion, version <= created {
+                throw PixeltableError(
+                    .unsupportedOperation, "cannot revert '\(snap.path)' to version \(version - 1): component view '\(v.path)' was created at version \(created); drop the view first")
+            }
+            guard let newest = try newestVersion(db, viewID: v.id) else { continue }
+            if newest.baseVersion == version {
+                _ = try revert(db, v)
+                reverted.append((v.id, newest.version))
+            } else if try Int.fetchOne(db, sql: "SELECT 1 FROM pxt_versions WHERE table_id = ? AND base_version = ?", arguments: [v.id, version]) != nil {
+                throw PixeltableError(
+                    .unsupportedOperation, "cannot revert '\(snap.path)': view '\(v.path)' changed since version \(version) (its version \(newest.version)); revert the view first")
+            }
+        }
+        return reverted
     }
 }

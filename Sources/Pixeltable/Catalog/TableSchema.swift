@@ -24,6 +24,8 @@ struct ColumnRecord: Codable, Sendable, Hashable {
     /// Hidden columns hold derived data (embedding vectors) and are not part of the user schema.
     var isHidden: Bool = false
     var customMetadata: String? = nil
+    /// For a component view's copy of a base column: the base column's id.
+    var baseColumnID: Int? = nil
 
     var isComputed: Bool { expression != nil }
     /// Whether the column has a physical place for its values.
@@ -62,6 +64,8 @@ struct TableSchema: Codable, Sendable, Hashable {
     var comment: String? = nil
     /// For views: the stored filter expression as JSON text.
     var viewFilter: String? = nil
+    /// For component views: the iterator that makes their rows.
+    var iterator: IteratorRecord? = nil
     var customMetadata: String? = nil
 
     func column(named name: String) -> ColumnRecord? { columns.first { $0.name == name && !$0.isHidden } }
@@ -76,6 +80,24 @@ struct TableSchema: Codable, Sendable, Hashable {
         enc.outputFormatting = [.sortedKeys]
         return (try? String(decoding: enc.encode(self), as: UTF8.self)) ?? "{}"
     }
+}
+
+/// The stored iterator of a component view: `video.frame_iterator(video, fps=1)`.
+struct IteratorRecord: Codable, Sendable, Hashable {
+    /// The iterator's qualified name.
+    var name: String
+    /// The base column it reads.
+    var inputColumnID: Int
+    /// The literal arguments after the input, as a JSON object.
+    var arguments: String
+    /// The base's version when the view was created: the base cannot be reverted past it.
+    var baseVersion: Int
+    /// The view's hidden column holding each row's base row id.
+    var baseRIDColumnID: Int
+    /// The view's `pos` column (the component's position within its base row).
+    var posColumnID: Int
+    /// The call as written, for display and module diffs.
+    var text: String? = nil
 }
 
 /// Whether a catalog entry is a table or a view.

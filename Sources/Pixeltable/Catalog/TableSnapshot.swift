@@ -72,6 +72,11 @@ final class TableSnapshot: Sendable {
     /// API): such columns are computed outside transactions and off the cooperative pool.
     /// Found once per snapshot, not per write.
     let slowColumnIDs: Set<Int>
+    /// The component views of this table, whose rows its writes make (empty for views).
+    let componentViews: [TableSnapshot]
+    /// The table's `view_generation` when read: writes check it (``RowWriter/beginInsert(_:rowCount:)``)
+    /// so that a write prepared without a view created since is redone.
+    let viewGeneration: Int
     /// Whether any stored computed column is one of ``slowColumnIDs``.
     var callsSlowFunctions: Bool { !slowColumnIDs.isEmpty }
 
@@ -81,9 +86,12 @@ final class TableSnapshot: Sendable {
     init(
         id: String, path: CatalogPath, kind: TableKind, baseID: String?, schemaVersion: Int, createdAt: Int64,
         schema: TableSchema, storageID: String, storageSchema: TableSchema, storageSchemaVersion: Int,
-        filters: [TypedExpr], ownFilterSyntax: Syntax?, functions: FunctionRegistry, media: MediaStore? = nil
+        filters: [TypedExpr], ownFilterSyntax: Syntax?, functions: FunctionRegistry, media: MediaStore? = nil,
+        componentViews: [TableSnapshot] = [], viewGeneration: Int = 0
     ) {
         self.media = media
+        self.componentViews = componentViews
+        self.viewGeneration = viewGeneration
         self.id = id
         self.path = path
         self.kind = kind
@@ -169,6 +177,10 @@ final class TableSnapshot: Sendable {
     }
 
     var isView: Bool { kind == .view }
+    /// Whether this is a component view: a view with rows of its own, made by an iterator.
+    var isComponentView: Bool { kind == .view && schema.iterator != nil }
+    /// Whether the rows live in this entry's own data table (tables and component views).
+    var hasOwnStorage: Bool { storageID == id }
     var dataTableName: String { "tbl_\(storageID)" }
 
 

@@ -50,6 +50,20 @@ public enum BulkInsert {
         try await table.withSchemaRetry { snap in
             try table.requireTable(snap, "insert into")
             let w = RowWriter(snap: snap)
+            if !snap.componentViews.isEmpty {
+                // The rows' components are made by the ordinary insert, which keeps the views
+                // in step; the file is read whole.
+                var source = try RowSource(body: body, format: format, snap: snap)
+                var all: [[String: Value]] = []
+                while true {
+                    let chunk = try source.nextChunk(chunkSize)
+                    if chunk.isEmpty { break }
+                    all += chunk.map(\.1)
+                }
+                let result = try await table.insert(all, lax: format == .csv, baseDirectory: baseDirectory)
+                progress(result.rowCount, result.rowCount)
+                return WriteResult(rowCount: result.rowCount, errorCount: result.errorCount, rows: [], version: result.version)
+            }
             // Remote media are fetched before the transaction, which must not wait on a network.
             if let media = snap.media, snap.writableColumns.contains(where: \.type.isMedia) {
                 var source = try RowSource(body: body, format: format, snap: snap)

@@ -81,6 +81,17 @@ enum CatalogMigrations {
             // and an index would cost every write an extra B-tree insert and delete on the
             // writer thread, which is what bounds insert throughput.
         }
+        m.registerMigration("v3-component-views") { db in
+            // A table's component views change with every write of the table: writes check
+            // `view_generation` (bumped when one is created or dropped) in the statement that
+            // claims their version, so a write prepared before a view existed is redone.
+            // `base_version` links a component view's data version to the base version whose
+            // write made it, for revert.
+            try db.execute(sql: """
+                ALTER TABLE pxt_tables ADD COLUMN view_generation INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE pxt_versions ADD COLUMN base_version INTEGER;
+                """)
+        }
         return m
     }
 }
