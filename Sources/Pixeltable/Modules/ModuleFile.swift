@@ -109,13 +109,19 @@ public struct ModuleFile: Sendable {
         public var location: FileLocation
     }
 
-    /// A `[[view]]`.
+    /// A `[[view]]`: a filter view (`where`) or a component view (`iterator`), with the
+    /// computed columns and embedding indexes a component view adds (`[[view.computed]]`,
+    /// `[[view.embedding_index]]`).
     public struct ViewDecl: Sendable, Hashable {
         public var path: CatalogPath
         public var base: CatalogPath
         public var filter: SourceExpression?
         public var comment: String?
         public var location: FileLocation
+        /// The iterator call of a component view.
+        public var iterator: SourceExpression? = nil
+        public var computed: [ComputedDecl] = []
+        public var embeddingIndexes: [EmbeddingIndexDecl] = []
     }
 
     /// The file's path as given.
@@ -192,7 +198,17 @@ public struct ModuleFile: Sendable {
                     decl.columns.append(ColumnDecl(name: name, type: type, comment: comment, location: loc(node.line, node.column)))
                 }
             }
-            for c in try t.tables("computed", context: { "[[table.computed]] #\($0 + 1) of \(ctx)" }) {
+            decl.computed = try computedColumns(t, "table", ctx)
+            for i in try t.tables("index", context: { "[[table.index]] #\($0 + 1) of \(ctx)" }) {
+                try i.checkKeys(["column", "name"])
+                decl.indexes.append(IndexDecl(column: try i.string("column", required: true)!, name: try i.string("name"), location: loc(i.line)))
+            }
+            decl.embeddingIndexes = try embeddingIndexes(t, "table", ctx)
+            m.tables.append(decl)
+        }
+        func computedColumns(_ t: TOMLReader, _ kind: String, _ ctx: String) throws(PixeltableError) -> [ComputedDecl] {
+            var out: [ComputedDecl] = []
+            for c in try t.tables("computed", context: { "[[\(kind).computed]] #\($0 + 1) of \(ctx)" }) {
                 try c.checkKeys(["name", "expr", "stored", "on_error", "comment", "type"])
                 let name = try c.string("name", required: true)!
                 guard CatalogPath.isValidName(name) else { throw c.error("invalid column name '\(name)' in \(ctx)", line: c.table["name"]?.line) }
@@ -205,27 +221,38 @@ public struct ModuleFile: Sendable {
                 if let tt = try c.string("type") {
                     do { type = try ColumnType.parse(tt) } catch { throw c.error("computed column '\(name)': \(error.message)", line: c.table["type"]?.line) }
                 }
-                decl.computed.append(
+                out.append(
                     ComputedDecl(name: name, expression: e, stored: try c.bool("stored") ?? true, onError: onError, comment: try c.string("comment"), type: type, location: loc(c.line)))
             }
-            for i in try t.tables("index", context: { "[[table.index]] #\($0 + 1) of \(ctx)" }) {
-                try i.checkKeys(["column", "name"])
-                decl.indexes.append(IndexDecl(column: try i.string("column", required: true)!, name: try i.string("name"), location: loc(i.line)))
-            }
-            for i in try t.tables("embedding_index", context: { "[[table.embedding_index]] #\($0 + 1) of \(ctx)" }) {
+            return out
+        }
+        func embeddingIndexes(_ t: TOMLReader, _ kind: String, _ ctx: String) throws(PixeltableError) -> [EmbeddingIndexDecl] {
+            var out: [EmbeddingIndexDecl] = []
+            for i in try t.tables("embedding_index", context: { "[[\(kind).embedding_index]] #\($0 + 1) of \(ctx)" }) {
                 try i.checkKeys(["name", "column", "embedding", "metric"])
                 let metric = try i.string("metric") ?? "cosine"
                 guard ["cosine", "ip", "l2"].contains(metric) else {
                     throw i.error("metric must be cosine, ip or l2, not '\(metric)'", line: i.table["metric"]?.line)
                 }
-                decl.embeddingIndexes.append(
+                out.append(
                     EmbeddingIndexDecl(name: try i.string("name"), column: try i.string("column", required: true)!, embedding: try i.string("embedding", required: true)!, metric: metric, location: loc(i.line)))
             }
-            m.tables.append(decl)
+            return out
         }
         for v in try top.tables("view", context: { "[[view]] #\($0 + 1)" }) {
-            try v.checkKeys(["path", "base", "where", "comment"])
-            m.views.append(ViewDecl(path: try path(v, "path"), base: try path(v, "base"), filter: try expr(v, "where"), comment: try v.string("comment"), location: loc(v.line)))
+            try v.checkKeys(["path", "base", "where", "comment", "iterator", "computed", "embedding_index"])
+            let vpath = try path(v, "path")
+            var decl = ViewDecl(path: vpath, base: try path(v, "base"), filter: try expr(v, "where"), comment: try v.string("comment"), location: loc(v.line))
+            decl.iterator = try expr(v, "iterator")
+            if decl.iterator != nil && decl.filter != nil {
+                throw v.error("[[view]] '\(vpath)': a view has either 'where' (a filter view) or 'iterator' (a component view), not both")
+            }
+            decl.computed = try computedColumns(v, "view", "[[view]] '\(vpath)'")
+            decl.embeddingIndexes = try embeddingIndexes(v, "view", "[[view]] '\(vpath)'")
+            if decl.iterator == nil && !(decl.computed.isEmpty && decl.embeddingIndexes.isEmpty) {
+                throw v.error("[[view]] '\(vpath)': computed columns and embedding indexes need a component view (an 'iterator'); a filter view shows its base's columns")
+            }
+            m.views.append(decl)
         }
         for q in try top.tables("query", context: { "[[query]] #\($0 + 1)" }) {
             m.queries.append(try QueryDefinition.parse(q, lines: lines))

@@ -59,6 +59,12 @@ extension ModuleFile {
         }
 
         for v in views {
+            if v.iterator != nil {
+                let (entry, viewSteps) = try componentViewPlan(v, state: state, rebuilt: rebuiltViews.contains(v.path))
+                entries.append(entry)
+                steps += viewSteps
+                continue
+            }
             let (filterDisplay, _) = try virtual.viewFilter(v)
             switch state.entry(v.path) {
             case nil:
@@ -294,7 +300,67 @@ extension ModuleFile {
         case .dropView(let p):
             try await catalog.drop(p.description)
         case .createView(let v):
-            try await catalog.createView(v.path.description, base: v.base.description, filter: v.filter?.text, comment: v.comment)
+            if let it = v.iterator {
+                let view = try await catalog.createView(v.path.description, base: v.base.description, iterator: it.text, comment: v.comment)
+                for c in v.computed {
+                    try await view.addComputedColumn(c.name, expression: c.expression.text, stored: c.stored, onError: c.onError, comment: c.comment, type: c.type)
+                }
+                for i in v.embeddingIndexes {
+                    try await view.createEmbeddingIndex(on: i.column, name: i.name, embedding: i.embedding, metric: i.metric, progress: report(i, v.path))
+                }
+            } else {
+                try await catalog.createView(v.path.description, base: v.base.description, filter: v.filter?.text, comment: v.comment)
+            }
+        }
+    }
+
+    /// The plan for a declared component view: create it (then its computed columns and
+    /// indexes), add what the file adds to an existing one, or replace it when its base,
+    /// iterator or a computed column's expression changed (its rows are made again).
+    func componentViewPlan(_ v: ModuleFile.ViewDecl, state: CatalogState, rebuilt: Bool) throws(PixeltableError) -> (SchemaPlan.Entry, [SchemaPlan.Step]) {
+        let detail = v.iterator?.text
+        let replace = (
+            SchemaPlan.Entry(path: v.path, kind: "view", action: "replace", changes: [.init(op: "replace", target: "view \(v.path)", detail: detail, isDestructive: false)]),
+            [SchemaPlan.Step.dropView(v.path), .createView(v)]
+        )
+        switch state.entry(v.path) {
+        case nil:
+            return (
+                SchemaPlan.Entry(path: v.path, kind: "view", action: "create", changes: [.init(op: "create", target: "view \(v.path)", detail: detail, isDestructive: false)]),
+                [.createView(v)]
+            )
+        case .directory:
+            throw PixeltableError(.invalidConfiguration, "\(v.location): '\(v.path)' is a directory in the catalog, not a view")
+        case .table(let s):
+            guard s.isComponentView, let rec = s.schema.iterator else {
+                throw PixeltableError(
+                    .schemaMismatch,
+                    "\(v.location): No schema update can reconcile '\(v.path)': the catalog holds a \(s.kind == .view ? "filter view" : "table") there and the file declares a component view; adjust it manually.")
+            }
+            if rebuilt { return (replace.0, [.createView(v)]) }
+            let squeeze = { (t: String) in t.filter { !$0.isWhitespace } }
+            let base = s.baseID.flatMap { state.tables[$0]?.path }
+            if base != v.base || squeeze(rec.text ?? "") != squeeze(v.iterator?.text ?? "") || (s.schema.comment ?? "") != (v.comment ?? "") {
+                if !state.views(of: s.id).isEmpty {
+                    throw PixeltableError(.schemaMismatch, "\(v.location): view '\(v.path)' changed, but other views depend on it; drop them first")
+                }
+                return replace
+            }
+            var changes: [SchemaPlan.Change] = []
+            var steps: [SchemaPlan.Step] = []
+            for c in v.computed {
+                if let existing = s.byName[c.name] {
+                    if squeeze(s.displayExpression(existing) ?? "") != squeeze(c.expression.text) && state.views(of: s.id).isEmpty { return replace }
+                    continue
+                }
+                changes.append(.init(op: "add", target: "computed column \(c.name)", detail: c.expression.text, isDestructive: false))
+                steps.append(.addComputed(v.path, c))
+            }
+            for i in v.embeddingIndexes where !s.storageSchema.indexes.contains(where: { $0.name == (i.name ?? "\(i.column)_embedding") }) {
+                changes.append(.init(op: "add", target: "embedding index \(i.name ?? "\(i.column)_embedding")", detail: i.embedding, isDestructive: false))
+                steps.append(.createEmbeddingIndex(v.path, i))
+            }
+            return (SchemaPlan.Entry(path: v.path, kind: "view", action: changes.isEmpty ? "none" : "alter", changes: changes), steps)
         }
     }
 }

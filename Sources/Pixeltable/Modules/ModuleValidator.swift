@@ -33,6 +33,10 @@ extension ModuleFile {
             } else {
                 throw PixeltableError(.invalidConfiguration, "\(view.location): view '\(view.path)': base '\(view.base)' is neither declared before it nor in the catalog")
             }
+            if let it = view.iterator {
+                v.snapshots[view.path] = try virtualComponentView(view, iterator: it, base: base, functions: functions, context: context)
+                continue
+            }
             var filters = base.filters
             var display: String? = nil
             if let f = view.filter {
@@ -133,16 +137,59 @@ extension ModuleFile {
             }
             if !c.stored { throw PixeltableError(.invalidConfiguration, "\(i.location): cannot index unstored computed column '\(i.column)'") }
         }
+        try addEmbeddingIndexes(t.embeddingIndexes, to: &schema, path: t.path, kind: "table", functions: functions, context: context)
+        return TableSnapshot(
+            id: "virtual:\(t.path)", path: t.path, kind: .table, baseID: nil, schemaVersion: 0, createdAt: 0, schema: schema, storageID: "virtual",
+            storageSchema: schema, storageSchemaVersion: 0, filters: [], ownFilterSyntax: nil, functions: functions)
+    }
+
+    /// A component view as declared: the iterator's columns, then its computed columns and
+    /// embedding indexes, checked in order.
+    func virtualComponentView(
+        _ view: ViewDecl, iterator: SourceExpression, base: TableSnapshot, functions: FunctionRegistry, context: FunctionContext?
+    ) throws(PixeltableError) -> TableSnapshot {
+        var schema: TableSchema
+        do {
+            let (call, made) = try IteratorCall.parse(iterator.text, base: base)
+            schema = try Catalog.componentSchema(base: base, call: call, iterator: made, baseVersion: 0, comment: view.comment)
+        } catch {
+            throw PixeltableError(.invalidConfiguration, "\(iterator.location): view '\(view.path)' iterator: \(error.message)")
+        }
         var nextID = (schema.columns.map(\.id).max() ?? -1) + 1
-        for i in t.embeddingIndexes {
+        for c in view.computed {
+            guard schema.column(named: c.name) == nil else {
+                throw PixeltableError(.invalidConfiguration, "\(c.location): computed column '\(c.name)' of view '\(view.path)' has the name of another column")
+            }
+            var spec = ColumnSpec.computed(c.name, c.expression.text, stored: c.stored, onError: c.onError, comment: c.comment)
+            spec.type = c.type
+            do {
+                schema.columns.append(
+                    try Catalog.compileComputed(spec, id: nextID, schema: schema, functions: functions, path: view.path, version: 0, checkContext: context))
+            } catch {
+                throw PixeltableError(error.code, "\(c.location): view '\(view.path)' computed column '\(c.name)': \(error.message)")
+            }
+            nextID += 1
+        }
+        try addEmbeddingIndexes(view.embeddingIndexes, to: &schema, path: view.path, kind: "view", functions: functions, context: context)
+        return TableSnapshot(
+            id: "virtual:\(view.path)", path: view.path, kind: .view, baseID: base.id, schemaVersion: 0, createdAt: 0, schema: schema,
+            storageID: "virtual", storageSchema: schema, storageSchemaVersion: 0, filters: [], ownFilterSyntax: nil, functions: functions)
+    }
+
+    /// Checks declared embedding indexes and adds them, with their hidden vector columns.
+    func addEmbeddingIndexes(
+        _ list: [EmbeddingIndexDecl], to schema: inout TableSchema, path: CatalogPath, kind: String, functions: FunctionRegistry, context: FunctionContext?
+    ) throws(PixeltableError) {
+        var nextID = (schema.columns.map(\.id).max() ?? -1) + 1
+        for i in list {
             guard schema.column(named: i.column) != nil else {
-                throw PixeltableError(.invalidConfiguration, "\(i.location): embedding index on unknown column '\(i.column)' of table '\(t.path)'")
+                throw PixeltableError(.invalidConfiguration, "\(i.location): embedding index on unknown column '\(i.column)' of \(kind) '\(path)'")
             }
             let name = i.name ?? "\(i.column)_embedding"
             do throws(PixeltableError) {
                 let call = try Table.embeddingCall(i.embedding, column: i.column)
                 var rec = try Catalog.compileComputed(
-                    .computed("_emb_\(name)", call, onError: .ignore), id: nextID, schema: schema, functions: functions, path: t.path, version: 0, checkContext: context)
+                    .computed("_emb_\(name)", call, onError: .ignore), id: nextID, schema: schema, functions: functions, path: path, version: 0, checkContext: context)
                 guard rec.type.kind == .array else {
                     throw PixeltableError(.invalidType, "embedding '\(i.embedding)' does not produce an array")
                 }
@@ -151,11 +198,8 @@ extension ModuleFile {
                 schema.indexes.append(IndexRecord(name: name, columnID: schema.column(named: i.column)!.id, kind: .embedding, metric: i.metric, embedding: i.embedding, vectorColumnID: nextID))
                 nextID += 1
             } catch {
-                throw PixeltableError(.invalidConfiguration, "\(i.location): embedding index '\(name)' of table '\(t.path)': \(error.message)")
+                throw PixeltableError(.invalidConfiguration, "\(i.location): embedding index '\(name)' of \(kind) '\(path)': \(error.message)")
             }
         }
-        return TableSnapshot(
-            id: "virtual:\(t.path)", path: t.path, kind: .table, baseID: nil, schemaVersion: 0, createdAt: 0, schema: schema, storageID: "virtual",
-            storageSchema: schema, storageSchemaVersion: 0, filters: [], ownFilterSyntax: nil, functions: functions)
     }
 }
