@@ -256,3 +256,49 @@ struct StringSplitterViewTests {
         }
     }
 }
+
+struct ComponentViewModuleTests {
+    static let module = """
+        [[dir]]
+        path = "media"
+
+        [[table]]
+        path = "media/notes"
+        [table.columns]
+        body = "String"
+
+        [[view]]
+        path     = "media/sentences"
+        base     = "media/notes"
+        iterator = "string.string_splitter(body, separators='sentence')"
+        [[view.computed]]
+        name = "shout"
+        expr = "text.upper()"
+        """
+
+    @Test func aModuleFileDeclaresAComponentViewWithAComputedColumn() async throws {
+        try await withCatalog { cat, _ in
+            let m = try ModuleFile.parse(Self.module, file: "media.toml")
+            let applied = try await m.apply(cat)
+            #expect(!applied.inAgreement)
+            #expect(try await cat.kind(of: "media/sentences") == .view)
+            let notes = try await cat.table("media/notes")
+            try await notes.insert(["body": .string("Hello there.")])
+            let view = try await cat.table("media/sentences")
+            let r = try await view.select(["text", "shout"]).rows
+            #expect(r.count == 1)
+            #expect(r.first?.values[1].stringValue?.hasPrefix("HELLO") == true)
+            let again = try await m.plan(cat)
+            #expect(again.inAgreement, "\(again.text)")
+            // A bad iterator is an error naming the file and line.
+            let bad = Self.module.replacingOccurrences(of: "string.string_splitter(body", with: "string.string_splitter(nope")
+            do {
+                _ = try await ModuleFile.parse(bad, file: "media.toml").plan(cat)
+                Issue.record("a bad iterator should fail")
+            } catch let error as PixeltableError {
+                #expect(error.message.contains("media.toml:"))
+                #expect(error.message.contains("nope"))
+            }
+        }
+    }
+}
